@@ -1,0 +1,45 @@
+// Appends one event to the tenant's hash-chained audit log (migrations/003_audit.sql). Runs inside
+// the caller's transaction, so an event and the effect it records commit or vanish together.
+import type { Tx } from '../db/context.js';
+
+export interface AuditEvent {
+  tenantId: string;
+  event: string; // 'tool.call', 'auth.login_failed', 'auth.token_issued', 'action.approved', ...
+  outcome: string; // 'ok', 'denied', 'error', 'pending', ...
+  actorKind: 'customer' | 'staff' | 'service' | 'anonymous' | 'system';
+  actorId?: string | null;
+  clientId?: string | null;
+  tokenId?: string | null;
+  requestId?: string | null;
+  tool?: string | null;
+  arguments?: unknown;
+  latencyMs?: number | null;
+  detail?: unknown;
+}
+
+const SECRET_KEYS = /pass(word)?|secret|token|code_verifier|^code$|authorization|card/i;
+
+/** Arguments as recorded: secrets masked, long strings cut (the audit is not a data store). */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 6) return '[…]';
+  if (typeof value === 'string') return value.length > 500 ? `${value.slice(0, 500)}…` : value;
+  if (Array.isArray(value)) return value.slice(0, 50).map((v) => redact(v, depth + 1));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).slice(0, 50)
+        .map(([k, v]) => [k, SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1)]),
+    );
+  }
+  return value;
+}
+
+export async function recordAudit(tx: Tx, e: AuditEvent): Promise<void> {
+  const args = e.arguments === undefined ? null : tx.json(redact(e.arguments) as never);
+  const detail = e.detail === undefined ? null : tx.json(redact(e.detail) as never);
+  await tx`
+    insert into audit_events (tenant_id, seq, request_id, actor_kind, actor_id, client_id, token_id, event, tool,
+                              arguments, outcome, latency_ms, detail, prev_hash, hash)
+    values (${e.tenantId}, 0, ${e.requestId ?? null}, ${e.actorKind}, ${e.actorId ?? null}, ${e.clientId ?? null},
+            ${e.tokenId ?? null}, ${e.event}, ${e.tool ?? null}, ${args}, ${e.outcome}, ${e.latencyMs ?? null},
+            ${detail}, '', '')`;
+}

@@ -1,0 +1,37 @@
+// Where each tenant's issuer and MCP endpoints live. A resource identifier (RFC 8707) names exactly
+// one MCP endpoint of one tenant; tokens are bound to one of them.
+import type { Config } from '../config.js';
+
+export type EndpointKind = 'customer' | 'internal';
+
+export const TENANT_SLUG = /^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/;
+
+export function issuerFor(config: Pick<Config, 'publicUrl'>, slug: string): string {
+  return `${config.publicUrl}/t/${slug}`;
+}
+
+export function customerEndpointPath(slug: string): string {
+  return `/t/${slug}/mcp`;
+}
+
+export function internalEndpointPath(slug: string): string {
+  return `/t/${slug}/internal/mcp`;
+}
+
+export function resourceFor(config: Pick<Config, 'publicUrl' | 'internalUrl'>, slug: string, kind: EndpointKind): string {
+  return kind === 'customer'
+    ? `${config.publicUrl}${customerEndpointPath(slug)}`
+    : `${config.internalUrl}${internalEndpointPath(slug)}`;
+}
+
+/** RFC 9728 §3.1: the metadata URL inserts the well-known segment before the resource's path. */
+export function protectedResourceMetadataUrl(resource: string): string {
+  const u = new URL(resource);
+  return `${u.origin}/.well-known/oauth-protected-resource${u.pathname}`;
+}
+
+/** RFC 8414 §3.1: the same insertion for the authorization server's metadata. */
+export function authorizationServerMetadataUrl(issuer: string): string {
+  const u = new URL(issuer);
+  return `${u.origin}/.well-known/oauth-authorization-server${u.pathname}`;
+}

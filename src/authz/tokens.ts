@@ -1,0 +1,81 @@
+// Opaque bearer tokens. Only their SHA-256 hashes are stored, so a database leak yields no usable
+// token; revocation takes effect on the very next request because every request looks its token up
+// (PITFALLS.md: self-contained JWTs cannot be revoked early).
+import { createHash, randomBytes } from 'node:crypto';
+import type { Tx } from '../db/context.js';
+
+export type TokenKind = 'at' | 'rt' | 'code' | 'secret' | 'csrf';
+
+/** 256 bits from the CSPRNG, base64url, with a kind prefix that secret scanners can recognise. */
+export function newSecret(kind: TokenKind): string {
+  return `cmcp_${kind}_${randomBytes(32).toString('base64url')}`;
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export type SubjectKind = 'customer' | 'staff' | 'service';
+
+export interface AccessTokenGrant {
+  tenantId: string;
+  familyId: string | null;
+  clientId: string;
+  subjectKind: SubjectKind;
+  subjectId: string | null;
+  resource: string;
+  scope: string;
+  ttlSeconds: number;
+}
+
+/** Issues an access token. Must run in the tenant's 'auth' context. */
+export async function mintAccessToken(tx: Tx, grant: AccessTokenGrant): Promise<{ token: string; id: string; expiresIn: number }> {
+  const token = newSecret('at');
+  const [row] = await tx<{ id: string }[]>`
+    insert into oauth_access_tokens (tenant_id, token_hash, family_id, client_id, subject_kind, subject_id, resource, scope, expires_at)
+    values (${grant.tenantId}, ${hashSecret(token)}, ${grant.familyId}, ${grant.clientId}, ${grant.subjectKind},
+            ${grant.subjectId}, ${grant.resource}, ${grant.scope}, now() + make_interval(secs => ${grant.ttlSeconds}))
+    returning id`;
+  return { token, id: row!.id, expiresIn: grant.ttlSeconds };
+}
+
+export interface VerifiedToken {
+  id: string;
+  tenantId: string;
+  clientId: string;
+  subjectKind: SubjectKind;
+  subjectId: string | null;
+  staffRole: string | null;
+  resource: string;
+  scopes: string[];
+  expiresAt: Date;
+}
+
+/**
+ * Looks a presented access token up in the tenant's 'auth' context: unknown, expired, revoked,
+ * from a revoked family, or belonging to a disabled user or client all come back as null.
+ * The audience check (resource) is the caller's: it knows which endpoint it is.
+ */
+export async function findActiveAccessToken(tx: Tx, tenantId: string, token: string): Promise<VerifiedToken | null> {
+  const rows = await tx<{
+    id: string; client_id: string; subject_kind: SubjectKind; subject_id: string | null; staff_role: string | null;
+    resource: string; scope: string; expires_at: Date;
+  }[]>`
+    select t.id, t.client_id, t.subject_kind, t.subject_id, s.role::text as staff_role, t.resource, t.scope, t.expires_at
+    from oauth_access_tokens t
+    join oauth_clients c on c.tenant_id = t.tenant_id and c.client_id = t.client_id and c.disabled_at is null
+    left join oauth_token_families f on f.tenant_id = t.tenant_id and f.id = t.family_id
+    left join staff s on t.subject_kind = 'staff' and s.tenant_id = t.tenant_id and s.id = t.subject_id
+    left join customers cu on t.subject_kind = 'customer' and cu.tenant_id = t.tenant_id and cu.id = t.subject_id
+    where t.tenant_id = ${tenantId} and t.token_hash = ${hashSecret(token)}
+      and t.revoked_at is null and t.expires_at > now()
+      and f.revoked_at is null
+      and (t.subject_kind <> 'staff' or (s.id is not null and s.disabled_at is null))
+      and (t.subject_kind <> 'customer' or (cu.id is not null and cu.disabled_at is null))`;
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    id: r.id, tenantId, clientId: r.client_id, subjectKind: r.subject_kind, subjectId: r.subject_id,
+    staffRole: r.staff_role, resource: r.resource, scopes: r.scope.split(' ').filter(Boolean), expiresAt: r.expires_at,
+  };
+}

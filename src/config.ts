@@ -1,0 +1,101 @@
+// The one module that reads process.env. Parsed once with zod; bad values stop start-up with a
+// message naming the variable.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const url = z.url({ protocol: /^https?$/ });
+
+const environment = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(3000),
+  INTERNAL_HOST: z.string().min(1).default('127.0.0.1'),
+  // The internal (staff) MCP endpoint and the ops endpoints listen here. Empty means "on the public
+  // listener" — convenient in development, not recommended in production.
+  INTERNAL_PORT: port.default(3001),
+  PUBLIC_URL: url.optional(),
+  INTERNAL_URL: url.optional(),
+  DATABASE_URL: z.string().startsWith('postgres').optional(),
+  // The runtime (non-owner) connection. Derived from DATABASE_URL when absent.
+  APP_DATABASE_URL: z.string().startsWith('postgres').optional(),
+  APP_DATABASE_PASSWORD: z.string().min(8).default('commerce_app_dev_password'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  DATA_DIR: z.string().min(1).default('./data'),
+  EMBEDDED_PG_PORT: port.default(54329),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SEED_DEMO: bool.default(true),
+  // Development only: lets Client ID Metadata Documents and redirect checks reach loopback/private
+  // hosts. Never honoured when NODE_ENV=production.
+  ALLOW_PRIVATE_NETWORK_FETCH: bool.default(false),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(90 * 24 * 3600).default(30 * 24 * 3600),
+  // RFC 7591 dynamic client registration at /t/<slug>/register (policy: public clients, https or
+  // loopback redirect URIs, rate-limited, unused registrations expire). Off removes the endpoint.
+  OAUTH_DYNAMIC_REGISTRATION: bool.default(true),
+});
+
+export type Environment = z.infer<typeof environment>;
+
+export interface Config {
+  env: Environment['NODE_ENV'];
+  publicListener: { host: string; port: number };
+  internalListener: { host: string; port: number };
+  publicUrl: string;
+  internalUrl: string;
+  database: {
+    ownerUrl: string | undefined; // undefined: start the embedded server
+    appUrl: string | undefined;
+    appPassword: string;
+    poolMax: number;
+    embeddedPort: number;
+  };
+  dataDir: string;
+  logLevel: Environment['LOG_LEVEL'];
+  seedDemo: boolean;
+  allowPrivateNetworkFetch: boolean;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  dynamicRegistration: boolean;
+}
+
+export class ConfigError extends Error {}
+
+function stripSlash(u: string): string {
+  return u.replace(/\/+$/, '');
+}
+
+/** Parses the given environment (process.env by default) into the typed configuration. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environment.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const displayHost = (h: string) => (h === '0.0.0.0' || h === '::' ? 'localhost' : h);
+  return {
+    env: e.NODE_ENV,
+    publicListener: { host: e.HOST, port: e.PORT },
+    internalListener: { host: e.INTERNAL_HOST, port: e.INTERNAL_PORT },
+    publicUrl: stripSlash(e.PUBLIC_URL ?? `http://${displayHost(e.HOST)}:${e.PORT}`),
+    internalUrl: stripSlash(e.INTERNAL_URL ?? `http://${displayHost(e.INTERNAL_HOST)}:${e.INTERNAL_PORT}`),
+    database: {
+      ownerUrl: e.DATABASE_URL,
+      appUrl: e.APP_DATABASE_URL,
+      appPassword: e.APP_DATABASE_PASSWORD,
+      poolMax: e.DATABASE_POOL_MAX,
+      embeddedPort: e.EMBEDDED_PG_PORT,
+    },
+    dataDir: resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    seedDemo: e.SEED_DEMO,
+    allowPrivateNetworkFetch: e.ALLOW_PRIVATE_NETWORK_FETCH && e.NODE_ENV !== 'production',
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
+    dynamicRegistration: e.OAUTH_DYNAMIC_REGISTRATION,
+  };
+}

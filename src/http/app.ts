@@ -1,0 +1,60 @@
+// The two express applications: the public listener (authorization server, customer MCP endpoints)
+// and the internal listener (staff MCP endpoints, ops). Each endpoint module is mounted here.
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Services } from '../services.js';
+import { authorizationServer } from '../authz/router.js';
+import { customerEndpoint } from '../servers/customer/router.js';
+import { internalEndpoint } from '../servers/internal/router.js';
+import { errorHandler, notFound } from './errors.js';
+import { healthRoutes } from './health.js';
+
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+function baseApp(services: Services): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('query parser', 'simple');
+  app.use(
+    pinoHttp({
+      logger: services.log,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: { req: (req) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }) },
+    }),
+  );
+  app.use(healthRoutes(services));
+  return app;
+}
+
+function finish(app: Express): Express {
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}
+
+export interface Apps {
+  publicApp: Express;
+  internalApp: Express;
+}
+
+/** Builds both applications. With `sameListener`, everything is mounted on the public app. */
+export function createApps(services: Services, { sameListener = false } = {}): Apps {
+  const publicApp = baseApp(services);
+  publicApp.use(authorizationServer(services));
+  publicApp.use(customerEndpoint(services));
+  if (sameListener) {
+    publicApp.use(internalEndpoint(services));
+    return { publicApp: finish(publicApp), internalApp: finish(baseApp(services)) };
+  }
+  const internalApp = baseApp(services);
+  internalApp.use(internalEndpoint(services));
+  return { publicApp: finish(publicApp), internalApp: finish(internalApp) };
+}

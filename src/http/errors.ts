@@ -1,0 +1,36 @@
+// One error handler for the HTTP layer: the client sees a status and a generic message, the log sees
+// the detail. Never a stack trace (PRODUCT.md §7). Protocol-specific errors (OAuth, JSON-RPC) are
+// rendered by their own modules before they get here.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly publicMessage: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(publicMessage);
+  }
+}
+
+export const notFound: RequestHandler = (_req, res) => {
+  res.status(404).json({ error: 'not_found', error_description: 'No such endpoint' });
+};
+
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  const status: number =
+    err instanceof HttpError ? err.status
+    : typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status // body-parser etc.
+    : 500;
+  if (status >= 500) req.log?.error({ err }, 'request failed');
+  else req.log?.info({ err: { message: err?.message, type: err?.type } }, 'request rejected');
+  if (res.headersSent) return void res.end();
+  if (err instanceof HttpError) res.set(err.headers);
+  const message =
+    err instanceof HttpError ? err.publicMessage
+    : status === 413 ? 'Request body too large'
+    : status === 400 ? 'Malformed request'
+    : status < 500 ? 'Request rejected'
+    : 'Internal error';
+  res.status(status).json({ error: status >= 500 ? 'server_error' : 'invalid_request', error_description: message });
+};

@@ -1,0 +1,107 @@
+// Starts the whole service: database (embedded or external), demo data on first start, the public
+// and internal listeners; and stops it gracefully (drain requests, close the pool, stop PostgreSQL).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import postgres from 'postgres';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import type { Express } from 'express';
+import { createApps } from './http/app.js';
+import { createLogger, type Logger } from './log.js';
+import { seedDemo } from './seed/demo.js';
+import type { Services } from './services.js';
+import { TenantDirectory } from './tenants/directory.js';
+
+export interface RunningService {
+  config: Config;
+  services: Services;
+  db: Database;
+  publicServer: Server;
+  internalServer: Server | undefined;
+  /** The base URLs actually bound (ports resolved when 0 was asked). */
+  publicUrl: string;
+  internalUrl: string;
+  close(): Promise<void>;
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function dispatch(app: Express | undefined, req: IncomingMessage, res: ServerResponse) {
+  if (app) return app(req, res);
+  res.writeHead(503, { 'Retry-After': '1' }).end();
+}
+
+/** F3: slow clients are cut off; idle keep-alive sockets do not hold a drain back. */
+function hardened(server: Server): Server {
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  server.maxHeadersCount = 100;
+  return server;
+}
+
+function close(server: Server | undefined): Promise<void> {
+  if (!server?.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 10_000).unref();
+  });
+}
+
+export async function startService(config: Config, log: Logger = createLogger(config)): Promise<RunningService> {
+  const db = await openDatabase(config, log);
+  try {
+    if (config.seedDemo) {
+      const owner = postgres(db.ownerUrl, { max: 1, onnotice: () => {} });
+      try {
+        const summary = await seedDemo(owner);
+        if (summary.seeded) log.info({ summary }, 'demo data seeded');
+      } finally {
+        await owner.end();
+      }
+    }
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  const sameListener =
+    config.internalListener.port === config.publicListener.port && config.internalListener.host === config.publicListener.host;
+  // Listen first with a delegating handler, so that port 0 (tests) resolves before any URL is derived.
+  let handlers: { public?: Express; internal?: Express } = {};
+  const publicServer = hardened(createServer((req, res) => dispatch(handlers.public, req, res)));
+  const internalServer = sameListener ? undefined : hardened(createServer((req, res) => dispatch(handlers.internal, req, res)));
+  try {
+    const port = await listen(publicServer, config.publicListener.host, config.publicListener.port);
+    if (config.publicListener.port === 0) config = { ...config, publicUrl: config.publicUrl.replace(/:0$/, `:${port}`) };
+    if (internalServer) {
+      const iport = await listen(internalServer, config.internalListener.host, config.internalListener.port);
+      if (config.internalListener.port === 0) config = { ...config, internalUrl: config.internalUrl.replace(/:0$/, `:${iport}`) };
+    } else config = { ...config, internalUrl: config.publicUrl };
+  } catch (error) {
+    await close(publicServer);
+    await db.close();
+    throw error;
+  }
+  const services: Services = { config, sql: db.sql, log, tenants: new TenantDirectory(db.sql) };
+  const apps = createApps(services, { sameListener });
+  handlers = { public: apps.publicApp, internal: apps.internalApp };
+  const publicUrl = config.publicUrl;
+  const internalUrl = config.internalUrl;
+  let closing: Promise<void> | undefined;
+  return {
+    config, services, db, publicServer, internalServer, publicUrl, internalUrl,
+    close() {
+      closing ??= (async () => {
+        await Promise.all([close(publicServer), close(internalServer)]);
+        await db.close();
+      })();
+      return closing;
+    },
+  };
+}

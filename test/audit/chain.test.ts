@@ -1,0 +1,81 @@
+// R8: the audit chain verifies, and any owner edit, deletion or truncation is found at its entry.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { recordAudit } from '../../src/audit/record.js';
+import { exportAuditLog, verifyAuditChain } from '../../src/audit/verify.js';
+import { withContext } from '../../src/db/context.js';
+import { createTestDatabase, first, type TestDatabase } from '../support/database.js';
+
+let db: TestDatabase;
+let tenantId: string;
+let staffId: string;
+
+before(async () => {
+  db = await createTestDatabase();
+  ({ id: tenantId } = first(await db.owner<{ id: string }[]>`select id from tenants where slug = 'acme'`));
+  ({ id: staffId } = first(await db.owner<{ id: string }[]>`select id from staff where tenant_id = ${tenantId} limit 1`));
+});
+
+async function append(n: number, concurrently = false) {
+  const one = (i: number) => withContext(db.app, { kind: 'staff', tenantId, staffId, role: 'tenant_admin' }, (tx) =>
+    recordAudit(tx, { tenantId, event: 'tool.call', outcome: 'ok', actorKind: 'staff', actorId: staffId, tool: 'search_orders',
+      arguments: { query: `q${i}`, password: 'hunter2' } }));
+  if (concurrently) await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
+  else for (let i = 0; i < n; i++) await one(i);
+}
+
+test('R8 an untouched chain verifies, also when written concurrently', async () => {
+  await append(5);
+  await append(20, true);
+  const report = await verifyAuditChain(db.owner, 'acme');
+  assert.equal(report.ok, true, JSON.stringify(report.firstBreak));
+  assert.ok(report.entries >= 25);
+});
+
+test('audit arguments are redacted', async () => {
+  const [row] = await db.owner<{ arguments: { password: string } }[]>`
+    select arguments from audit_events where tenant_id = ${tenantId} and tool = 'search_orders' limit 1`;
+  assert.equal(row!.arguments.password, '[redacted]');
+});
+
+test('R8 an owner edit of one entry is detected at that entry', async () => {
+  const { seq } = first(await db.owner<{ seq: string }[]>`
+    select seq from audit_events where tenant_id = ${tenantId} order by seq offset 7 limit 1`);
+  await db.owner`update audit_events set outcome = 'denied' where tenant_id = ${tenantId} and seq = ${seq}`;
+  const report = await verifyAuditChain(db.owner, 'acme');
+  assert.equal(report.ok, false);
+  assert.deepEqual(report.firstBreak, { seq: Number(seq), problem: 'content_changed' });
+});
+
+test('R8 a recomputed hash (forged entry) breaks the next link; a deletion is a gap; a cut tail is truncation', async () => {
+  const fresh = await createTestDatabase();
+  const { id: t } = first(await fresh.owner<{ id: string }[]>`select id from tenants where slug = 'globex'`);
+  const { id: s } = first(await fresh.owner<{ id: string }[]>`select id from staff where tenant_id = ${t} limit 1`);
+  for (let i = 0; i < 6; i++) {
+    await withContext(fresh.app, { kind: 'staff', tenantId: t, staffId: s, role: 'tenant_admin' }, (tx) =>
+      recordAudit(tx, { tenantId: t, event: 'tool.call', outcome: 'ok', actorKind: 'staff', actorId: s }));
+  }
+  assert.equal((await verifyAuditChain(fresh.owner, 'globex')).ok, true);
+  await fresh.owner`update audit_events e set outcome = 'denied' where tenant_id = ${t} and seq = 2`;
+  await fresh.owner`update audit_events e set hash = app.audit_hash(e) where tenant_id = ${t} and seq = 2`;
+  assert.deepEqual((await verifyAuditChain(fresh.owner, 'globex')).firstBreak, { seq: 3, problem: 'link_broken' });
+  await fresh.owner`delete from audit_events where tenant_id = ${t} and seq in (2, 3)`;
+  assert.deepEqual((await verifyAuditChain(fresh.owner, 'globex')).firstBreak, { seq: 4, problem: 'gap', expected: 2 });
+  const other = await createTestDatabase();
+  const { id: t2 } = first(await other.owner<{ id: string }[]>`select id from tenants where slug = 'globex'`);
+  const { id: s2 } = first(await other.owner<{ id: string }[]>`select id from staff where tenant_id = ${t2} limit 1`);
+  for (let i = 0; i < 3; i++) {
+    await withContext(other.app, { kind: 'staff', tenantId: t2, staffId: s2, role: 'tenant_admin' }, (tx) =>
+      recordAudit(tx, { tenantId: t2, event: 'tool.call', outcome: 'ok', actorKind: 'staff', actorId: s2 }));
+  }
+  await other.owner`delete from audit_events where tenant_id = ${t2} and seq = 3`;
+  assert.equal((await verifyAuditChain(other.owner, 'globex')).firstBreak?.problem, 'truncated');
+});
+
+test('the export writes one JSON line per entry, in order', async () => {
+  const lines: string[] = [];
+  const n = await exportAuditLog(db.owner, 'acme', (l) => lines.push(l));
+  assert.equal(n, lines.length);
+  const seqs = lines.map((l) => Number(JSON.parse(l).seq));
+  assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+});

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+test('configuration has working defaults', () => {
+  const c = loadConfig({});
+  assert.equal(c.publicListener.port, 3000);
+  assert.equal(c.publicUrl, 'http://127.0.0.1:3000');
+  assert.equal(c.database.ownerUrl, undefined, 'no DATABASE_URL: embedded PostgreSQL');
+});
+
+test('bad values stop start-up with a message naming the variable', () => {
+  assert.throws(() => loadConfig({ PORT: 'eighty' }), (e: unknown) => e instanceof ConfigError && /PORT/.test(e.message));
+  assert.throws(() => loadConfig({ PUBLIC_URL: 'ftp://x' }), (e: unknown) => e instanceof ConfigError && /PUBLIC_URL/.test(e.message));
+  assert.throws(() => loadConfig({ DATABASE_URL: 'mysql://x' }), /DATABASE_URL/);
+  assert.throws(() => loadConfig({ LOG_LEVEL: 'loud' }), /LOG_LEVEL/);
+});
+
+test('PUBLIC_URL decides the issuer base; a trailing slash is dropped', () => {
+  assert.equal(loadConfig({ PUBLIC_URL: 'https://mcp.example.com/' }).publicUrl, 'https://mcp.example.com');
+});
+
+test('private-network fetches are never allowed in production', () => {
+  assert.equal(loadConfig({ NODE_ENV: 'production', ALLOW_PRIVATE_NETWORK_FETCH: 'true' }).allowPrivateNetworkFetch, false);
+  assert.equal(loadConfig({ NODE_ENV: 'development', ALLOW_PRIVATE_NETWORK_FETCH: 'true' }).allowPrivateNetworkFetch, true);
+});
