@@ -3,7 +3,8 @@
 // file clones the template into a database of its own (test/support/database.ts).
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import postgres from 'postgres';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.js';
@@ -38,10 +39,11 @@ const args = process.argv.slice(2);
 const files = args.length ? args.map((a) => resolve(a)) : await testFiles(resolve('test'));
 
 let embedded: EmbeddedDatabase | undefined;
+let dataDir: string | undefined;
 let superuserUrl = process.env.TEST_DATABASE_URL; // scripts are tools, not the service: they may read env
 if (!superuserUrl) {
-  const dataDir = resolve('.test-data');
-  await rm(dataDir, { recursive: true, force: true });
+  // A folder of this run's own: two runs side by side never share (or delete) each other's server.
+  dataDir = await mkdtemp(join(tmpdir(), 'commerce-mcp-test-'));
   embedded = await startEmbeddedPostgres(dataDir, Number(process.env.TEST_PG_PORT ?? (await freePort())), log);
   superuserUrl = embedded.superuserUrl;
 }
@@ -68,5 +70,6 @@ try {
   code = await new Promise<number>((done) => child.on('exit', (c, signal) => done(c ?? (signal ? 1 : 0))));
 } finally {
   await embedded?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 }
 process.exit(code);

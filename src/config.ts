@@ -3,6 +3,11 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
+interface Budget {
+  points: number;
+  durationSeconds: number;
+}
+
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -31,6 +36,17 @@ const environment = z.object({
   // Development only: lets Client ID Metadata Documents and redirect checks reach loopback/private
   // hosts. Never honoured when NODE_ENV=production.
   ALLOW_PRIVATE_NETWORK_FETCH: bool.default(false),
+  // Which proxies' X-Forwarded-For to believe (express "trust proxy"): per-IP limits on sign-in and
+  // tokens count the client's address, not the proxy's. Comma-separated addresses/CIDRs or names
+  // express knows (loopback, linklocal, uniquelocal).
+  TRUST_PROXY: z.string().regex(/^[\w.:/, -]+$/).default('loopback'),
+  // Where rate-limit budgets are counted: 'postgres' is shared by every instance (the truth);
+  // 'memory' is per process, for a single instance only.
+  RATE_LIMIT_STORE: z.enum(['postgres', 'memory']).default('postgres'),
+  // Default MCP budgets per minute (writes count 5); a tenant may override them in its settings.
+  RATE_LIMIT_TOKEN_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(120),
+  RATE_LIMIT_TENANT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(6000),
+  RATE_LIMIT_CLIENT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(2000),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
   REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(300).max(90 * 24 * 3600).default(30 * 24 * 3600),
   // RFC 7591 dynamic client registration at /t/<slug>/register (policy: public clients, https or
@@ -57,6 +73,9 @@ export interface Config {
   logLevel: Environment['LOG_LEVEL'];
   seedDemo: boolean;
   allowPrivateNetworkFetch: boolean;
+  trustProxy: string[];
+  rateLimitStore: 'postgres' | 'memory';
+  rateLimitBudgets: { token: Budget; tenant: Budget; client: Budget };
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   dynamicRegistration: boolean;
@@ -94,6 +113,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO,
     allowPrivateNetworkFetch: e.ALLOW_PRIVATE_NETWORK_FETCH && e.NODE_ENV !== 'production',
+    trustProxy: e.TRUST_PROXY.split(',').map((p) => p.trim()).filter(Boolean),
+    rateLimitStore: e.RATE_LIMIT_STORE,
+    rateLimitBudgets: {
+      token: { points: e.RATE_LIMIT_TOKEN_PER_MINUTE, durationSeconds: 60 },
+      tenant: { points: e.RATE_LIMIT_TENANT_PER_MINUTE, durationSeconds: 60 },
+      client: { points: e.RATE_LIMIT_CLIENT_PER_MINUTE, durationSeconds: 60 },
+    },
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     dynamicRegistration: e.OAUTH_DYNAMIC_REGISTRATION,

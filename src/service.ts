@@ -9,6 +9,8 @@ import type { Express } from 'express';
 import { createApps } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
 import { seedDemo } from './seed/demo.js';
+import { Metrics } from './ops/metrics.js';
+import { RateLimits } from './ratelimit/limits.js';
 import type { Services } from './services.js';
 import { TenantDirectory } from './tenants/directory.js';
 
@@ -36,7 +38,7 @@ function dispatch(app: Express | undefined, req: IncomingMessage, res: ServerRes
   res.writeHead(503, { 'Retry-After': '1' }).end();
 }
 
-/** F3: slow clients are cut off; idle keep-alive sockets do not hold a drain back. */
+/** F3: slow clients are cut off (checked every second: connectionsCheckingInterval); idle keep-alive sockets do not hold a drain back. */
 function hardened(server: Server): Server {
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -70,12 +72,13 @@ export async function startService(config: Config, log: Logger = createLogger(co
     await db.close();
     throw error;
   }
-  const sameListener =
+  // Port 0 asks the OS for a port each time, so two listeners asking for it are two listeners.
+  const sameListener = config.internalListener.port !== 0 &&
     config.internalListener.port === config.publicListener.port && config.internalListener.host === config.publicListener.host;
   // Listen first with a delegating handler, so that port 0 (tests) resolves before any URL is derived.
   let handlers: { public?: Express; internal?: Express } = {};
-  const publicServer = hardened(createServer((req, res) => dispatch(handlers.public, req, res)));
-  const internalServer = sameListener ? undefined : hardened(createServer((req, res) => dispatch(handlers.internal, req, res)));
+  const publicServer = hardened(createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => dispatch(handlers.public, req, res)));
+  const internalServer = sameListener ? undefined : hardened(createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => dispatch(handlers.internal, req, res)));
   try {
     const port = await listen(publicServer, config.publicListener.host, config.publicListener.port);
     if (config.publicListener.port === 0) config = { ...config, publicUrl: config.publicUrl.replace(/:0$/, `:${port}`) };
@@ -88,7 +91,10 @@ export async function startService(config: Config, log: Logger = createLogger(co
     await db.close();
     throw error;
   }
-  const services: Services = { config, sql: db.sql, log, tenants: new TenantDirectory(db.sql) };
+  const services: Services = {
+    config, sql: db.sql, log, tenants: new TenantDirectory(db.sql), metrics: new Metrics(db.sql),
+    rateLimits: new RateLimits(db.sql, { store: config.rateLimitStore, budgets: config.rateLimitBudgets }),
+  };
   const apps = createApps(services, { sameListener });
   handlers = { public: apps.publicApp, internal: apps.internalApp };
   const publicUrl = config.publicUrl;

@@ -2,6 +2,8 @@
 import type { Config } from './config.js';
 import type { Sql } from './db/context.js';
 import type { Logger } from './log.js';
+import type { Metrics } from './ops/metrics.js';
+import type { RateLimits } from './ratelimit/limits.js';
 import type { TenantDirectory } from './tenants/directory.js';
 
 export interface Services {
@@ -9,4 +11,6 @@ export interface Services {
   sql: Sql;
   log: Logger;
   tenants: TenantDirectory;
+  metrics: Metrics;
+  rateLimits: RateLimits;
 }

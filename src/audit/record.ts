@@ -19,15 +19,25 @@ export interface AuditEvent {
 
 const SECRET_KEYS = /pass(word)?|secret|token|code_verifier|^code$|authorization|card/i;
 
+/**
+ * Text PostgreSQL can store: no NUL (jsonb and text refuse it) and no lone surrogate halves,
+ * cut at `max` code points, never inside a character.
+ */
+export function storableText(text: string, max = 500): string {
+  const clean = text.replace(/\u0000/g, '\uFFFD').toWellFormed();
+  const points = Array.from(clean);
+  return points.length > max ? `${points.slice(0, max).join('')}…` : clean;
+}
+
 /** Arguments as recorded: secrets masked, long strings cut (the audit is not a data store). */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6) return '[…]';
-  if (typeof value === 'string') return value.length > 500 ? `${value.slice(0, 500)}…` : value;
+  if (typeof value === 'string') return storableText(value);
   if (Array.isArray(value)) return value.slice(0, 50).map((v) => redact(v, depth + 1));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value as Record<string, unknown>).slice(0, 50)
-        .map(([k, v]) => [k, SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1)]),
+        .map(([k, v]) => [storableText(k, 100), SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1)]),
     );
   }
   return value;
@@ -40,6 +50,6 @@ export async function recordAudit(tx: Tx, e: AuditEvent): Promise<void> {
     insert into audit_events (tenant_id, seq, request_id, actor_kind, actor_id, client_id, token_id, event, tool,
                               arguments, outcome, latency_ms, detail, prev_hash, hash)
     values (${e.tenantId}, 0, ${e.requestId ?? null}, ${e.actorKind}, ${e.actorId ?? null}, ${e.clientId ?? null},
-            ${e.tokenId ?? null}, ${e.event}, ${e.tool ?? null}, ${args}, ${e.outcome}, ${e.latencyMs ?? null},
+            ${e.tokenId ?? null}, ${e.event}, ${e.tool == null ? null : storableText(e.tool, 100)}, ${args}, ${e.outcome}, ${e.latencyMs ?? null},
             ${detail}, '', '')`;
 }

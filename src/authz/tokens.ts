@@ -49,6 +49,9 @@ export interface VerifiedToken {
   resource: string;
   scopes: string[];
   expiresAt: Date;
+  /** The tenant's maturity phase (1–3) and rate-limit overrides, read in the same statement. */
+  tenantPhase: number;
+  rateLimits: Record<string, unknown>;
 }
 
 /**
@@ -59,10 +62,12 @@ export interface VerifiedToken {
 export async function findActiveAccessToken(tx: Tx, tenantId: string, token: string): Promise<VerifiedToken | null> {
   const rows = await tx<{
     id: string; client_id: string; subject_kind: SubjectKind; subject_id: string | null; staff_role: string | null;
-    resource: string; scope: string; expires_at: Date;
+    resource: string; scope: string; expires_at: Date; phase: number; rate_limits: Record<string, unknown>;
   }[]>`
-    select t.id, t.client_id, t.subject_kind, t.subject_id, s.role::text as staff_role, t.resource, t.scope, t.expires_at
+    select t.id, t.client_id, t.subject_kind, t.subject_id, s.role::text as staff_role, t.resource, t.scope, t.expires_at,
+           coalesce(ts.phase, 1)::int as phase, coalesce(ts.rate_limits, '{}') as rate_limits
     from oauth_access_tokens t
+    left join tenant_settings ts on ts.tenant_id = t.tenant_id
     join oauth_clients c on c.tenant_id = t.tenant_id and c.client_id = t.client_id and c.disabled_at is null
     left join oauth_token_families f on f.tenant_id = t.tenant_id and f.id = t.family_id
     left join staff s on t.subject_kind = 'staff' and s.tenant_id = t.tenant_id and s.id = t.subject_id
@@ -77,5 +82,6 @@ export async function findActiveAccessToken(tx: Tx, tenantId: string, token: str
   return {
     id: r.id, tenantId, clientId: r.client_id, subjectKind: r.subject_kind, subjectId: r.subject_id,
     staffRole: r.staff_role, resource: r.resource, scopes: r.scope.split(' ').filter(Boolean), expiresAt: r.expires_at,
+    tenantPhase: r.phase, rateLimits: r.rate_limits ?? {},
   };
 }

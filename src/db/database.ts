@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded.js';
 import { migrate } from './migrate.js';
 import { ensureAppRoleExternal, provisionDatabase } from './roles.js';
-import type { Sql } from './context.js';
+import { admitTransactions, type Sql } from './context.js';
 
 export interface Database {
   /** The application role's pool: not superuser, not BYPASSRLS, owns nothing. */
@@ -20,7 +20,7 @@ export const EMBEDDED_DATABASE = 'commerce';
 
 /** Opens the runtime pool with the settings every connection must have (F2: timeouts). */
 export function openAppPool(appUrl: string, max: number): Sql {
-  return postgres(appUrl, {
+  const sql = postgres(appUrl, {
     max,
     idle_timeout: 30,
     connect_timeout: 5,
@@ -32,6 +32,8 @@ export function openAppPool(appUrl: string, max: number): Sql {
       lock_timeout: 3000,
     },
   });
+  admitTransactions(sql, { poolMax: max, maxWaitMs: 2000 });
+  return sql;
 }
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {

@@ -7,15 +7,17 @@ import type { Services } from '../services.js';
 import { authorizationServer } from '../authz/router.js';
 import { customerEndpoint } from '../servers/customer/router.js';
 import { internalEndpoint } from '../servers/internal/router.js';
+import { approvalConsole } from '../console/router.js';
 import { errorHandler, notFound } from './errors.js';
 import { healthRoutes } from './health.js';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
-function baseApp(services: Services): Express {
+function baseApp(services: Services, listener: 'public' | 'internal'): Express {
   const app = express();
+  app.use(services.metrics.middleware(listener));
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', services.config.trustProxy);
   app.set('query parser', 'simple');
   app.use(
     pinoHttp({
@@ -47,14 +49,18 @@ export interface Apps {
 
 /** Builds both applications. With `sameListener`, everything is mounted on the public app. */
 export function createApps(services: Services, { sameListener = false } = {}): Apps {
-  const publicApp = baseApp(services);
+  const publicApp = baseApp(services, 'public');
   publicApp.use(authorizationServer(services));
   publicApp.use(customerEndpoint(services));
   if (sameListener) {
     publicApp.use(internalEndpoint(services));
-    return { publicApp: finish(publicApp), internalApp: finish(baseApp(services)) };
+    publicApp.use(approvalConsole(services));
+    // One listener: metrics are not served at all rather than on the public network.
+    return { publicApp: finish(publicApp), internalApp: finish(baseApp(services, 'internal')) };
   }
-  const internalApp = baseApp(services);
+  const internalApp = baseApp(services, 'internal');
+  internalApp.get('/metrics', services.metrics.handler());
   internalApp.use(internalEndpoint(services));
+  internalApp.use(approvalConsole(services));
   return { publicApp: finish(publicApp), internalApp: finish(internalApp) };
 }

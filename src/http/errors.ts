@@ -2,6 +2,8 @@
 // the detail. Never a stack trace (PRODUCT.md §7). Protocol-specific errors (OAuth, JSON-RPC) are
 // rendered by their own modules before they get here.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { DatabaseBusy } from '../db/context.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 
 export class HttpError extends Error {
   constructor(
@@ -18,6 +20,13 @@ export const notFound: RequestHandler = (_req, res) => {
 };
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  if (isDatabaseUnavailable(err)) {
+    req.log?.warn({ err }, 'database unavailable');
+    if (res.headersSent) return void res.end();
+    res.status(503).set('Retry-After', String(err instanceof DatabaseBusy ? err.retryAfterSeconds : 2))
+      .json({ error: 'temporarily_unavailable', error_description: 'The service is busy; retry shortly' });
+    return;
+  }
   const status: number =
     err instanceof HttpError ? err.status
     : typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status // body-parser etc.

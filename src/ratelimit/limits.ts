@@ -1,8 +1,10 @@
 // Rate limits (PRODUCT.md §4): per access token (the primary budget), per tenant and per client on
-// MCP calls, per IP and per account on the login, token and registration endpoints. Counted in the
+// MCP calls; the authorization server's per-IP and per-account throttles (src/authz/throttle.ts)
+// draw their limiters from here too. Counted in the
 // shared PostgreSQL store so limits hold across instances (F5); an in-memory first line only sheds
 // keys already known to be over their budget. If the store is unreachable, calls fail closed.
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { z } from 'zod';
 import type { Sql } from '../db/context.js';
 import { pgStyleClient } from './store.js';
 
@@ -15,23 +17,24 @@ export interface Budgets {
   token: Budget;
   tenant: Budget;
   client: Budget;
-  loginPerIp: Budget;
-  loginPerAccount: Budget;
-  tokenEndpointPerIp: Budget;
-  registrationPerIp: Budget;
 }
 
 export const DEFAULT_BUDGETS: Budgets = {
   token: { points: 120, durationSeconds: 60 },
   tenant: { points: 6000, durationSeconds: 60 },
   client: { points: 2000, durationSeconds: 60 },
-  loginPerIp: { points: 30, durationSeconds: 300 },
-  loginPerAccount: { points: 10, durationSeconds: 300 },
-  tokenEndpointPerIp: { points: 120, durationSeconds: 60 },
-  registrationPerIp: { points: 10, durationSeconds: 3600 },
 };
 
 export type LimitScope = keyof Budgets;
+
+const budget = z.object({ points: z.number().int().min(1).max(1_000_000), durationSeconds: z.number().int().min(1).max(86_400) }).strict();
+const overridesSchema = z.object({ token: budget, tenant: budget, client: budget }).partial().strict();
+
+/** A tenant's budgets (tenant_settings.rate_limits); anything malformed is ignored, not trusted. */
+export function budgetOverrides(json: unknown): Partial<Budgets> {
+  const parsed = overridesSchema.safeParse(json);
+  return parsed.success ? parsed.data : {};
+}
 
 export type Decision =
   | { allowed: true; scope: LimitScope; limit: number; windowSeconds: number; remaining: number; resetSeconds: number }
@@ -58,7 +61,7 @@ export class RateLimits {
   }
 
   /** One limiter per (scope, budget): tenants may override budgets, so there can be several. */
-  #limiter(scope: LimitScope, budget: Budget): RateLimiterAbstract {
+  limiter(scope: string, budget: Budget): RateLimiterAbstract {
     const id = `${scope}:${budget.points}:${budget.durationSeconds}`;
     let limiter = this.#limiters.get(id);
     if (!limiter) {
@@ -82,7 +85,7 @@ export class RateLimits {
 
   async #consume(scope: LimitScope, key: string, weight: number, budget: Budget = this.budgets[scope]): Promise<Decision> {
     try {
-      const res = await this.#limiter(scope, budget).consume(key, weight);
+      const res = await this.limiter(scope, budget).consume(key, weight);
       return { allowed: true, scope, limit: budget.points, windowSeconds: budget.durationSeconds, remaining: res.remainingPoints, resetSeconds: Math.ceil(res.msBeforeNext / 1000) };
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
@@ -106,19 +109,6 @@ export class RateLimits {
       this.#consume('client', `${t}:client:${call.clientId}`, call.weight, b.client),
     ]);
     return decisions.find((d) => !d.allowed) ?? decisions.reduce((a, d) => (d.remaining < a.remaining ? d : a));
-  }
-
-  consumeIp(scope: 'loginPerIp' | 'tokenEndpointPerIp' | 'registrationPerIp', ip: string): Promise<Decision> {
-    return this.#consume(scope, `ip:${ip}`, 1);
-  }
-
-  consumeAccount(tenantId: string, login: string): Promise<Decision> {
-    return this.#consume('loginPerAccount', `t:${tenantId}:login:${login.toLowerCase()}`, 1);
-  }
-
-  /** A successful sign-in clears that account's failure count. */
-  async resetAccount(tenantId: string, login: string): Promise<void> {
-    await this.#limiter('loginPerAccount', this.budgets.loginPerAccount).delete(`t:${tenantId}:login:${login.toLowerCase()}`).catch(() => {});
   }
 }
 

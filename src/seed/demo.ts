@@ -201,8 +201,13 @@ class TenantBuilder {
   private readonly warehouses: Warehouse[] = [];
   private readonly carriers: Carrier[] = [];
   private readonly orders: Order[] = [];
+  /** Orders whose rows are written by finishOrders, numbered in placement order. */
+  private readonly pendingOrders: { order: Order; note: string | null; failed: boolean }[] = [];
+  private readonly pendingShipments: { order: Order; row: Row }[] = [];
+  /** Returns the story orders ask for, created before the random ones (RMA-1001…). */
+  private readonly storyReturns: { order: Order; status: ReturnStatus; reason: string }[] = [];
+  private readonly coverage = new Map<string, number>();
   private trackingSeq = 0;
-  private coverage = new Map<string, number>();
 
   constructor(
     private readonly f: TenantFixture,
@@ -234,6 +239,11 @@ class TenantBuilder {
     const seen = this.coverage.get(key) ?? 0;
     this.coverage.set(key, seen + 1);
     return seen < choices.length ? choices[seen]![0] : this.rng.weighted(choices);
+  }
+
+  /** Seeded history never lies in the future of the reference time. */
+  private notAfterReference(date: Date): Date {
+    return date > this.ref ? this.ref : date;
   }
 
   /** Adds a row of this tenant and returns the stored object (later steps may still amend it). */
@@ -428,8 +438,6 @@ class TenantBuilder {
     this.storyReturns.push({ order: target, status: 'requested', reason: `${INJECTION_REASON} ${this.f.canary}` });
   }
 
-  private readonly storyReturns: { order: Order; status: ReturnStatus; reason: string }[] = [];
-
   private randomOrders(): void {
     // Every status once, then enough delivered and shipped orders for the return, claim and
     // shipment coverage below, then a realistic mix.
@@ -536,9 +544,6 @@ class TenantBuilder {
     return order;
   }
 
-  private readonly pendingOrders: { order: Order; note: string | null; failed: boolean }[] = [];
-  private readonly pendingShipments: { order: Order; row: Row }[] = [];
-
   /** Numbers follow placement time, as they would have been drawn; then the rows are written. */
   private finishOrders(): void {
     this.pendingOrders.sort((a, b) => a.order.placedAt.getTime() - b.order.placedAt.getTime());
@@ -595,7 +600,7 @@ class TenantBuilder {
       this.add('returns', {
         id: returnId, number: `${NUMBER_PREFIXES.returns}${FIRST_NUMBER + rmaSeq - 1}`, order_id: order.id, customer_id: order.customer.id,
         status, reason, created_at: createdAt,
-        decided_at: decided ? addHours(createdAt, this.rng.int(3, 30)) : null, decided_by: decided ? specialist : null,
+        decided_at: decided ? this.notAfterReference(addHours(createdAt, this.rng.int(3, 30))) : null, decided_by: decided ? specialist : null,
         decision_note: status === 'rejected' ? 'Item shows wear beyond what inspection allows.' : decided ? 'Approved within policy.' : null,
       });
       for (const line of lines) {
@@ -612,7 +617,7 @@ class TenantBuilder {
         this.add('refunds', {
           id: randomUUID(), payment_id: payment.id, order_id: order.id, customer_id: order.customer.id, amount_cents: amount,
           reason: `Return ${NUMBER_PREFIXES.returns}${FIRST_NUMBER + rmaSeq - 1} refunded`, action_id: null,
-          created_at: addHours(createdAt, this.rng.int(30, 72)) > this.ref ? this.ref : addHours(createdAt, this.rng.int(30, 72)),
+          created_at: this.notAfterReference(addHours(createdAt, this.rng.int(30, 72))),
         });
       }
     };
@@ -644,8 +649,8 @@ class TenantBuilder {
         id: randomUUID(), number: `${NUMBER_PREFIXES.damage_claims}${FIRST_NUMBER + i}`, shipment_id: order.shipment!.id, order_id: order.id,
         carrier_id: order.shipment!.carrierId, status, amount_cents: line.unitCents * line.quantity,
         description: `${this.rng.pick(DAMAGE_DESCRIPTIONS)} ${this.f.canary}`,
-        opened_at: openedAt > this.ref ? this.ref : openedAt,
-        resolved_at: status === 'open' ? null : addDays(openedAt, this.rng.int(2, 9)) > this.ref ? this.ref : addDays(openedAt, this.rng.int(2, 9)),
+        opened_at: this.notAfterReference(openedAt),
+        resolved_at: status === 'open' ? null : this.notAfterReference(addDays(openedAt, this.rng.int(2, 9))),
         resolution: status === 'resolved_paid' ? 'Carrier accepted liability; compensation paid.' : status === 'resolved_rejected' ? 'Carrier declined: packaging did not meet guidelines.' : null,
       });
     });
@@ -667,7 +672,7 @@ class TenantBuilder {
       this.add('settlements', {
         id, period_start: isoDate(start), period_end: isoDate(addDays(end, -1)), gross_cents: gross, fees_cents: fees,
         refunds_cents: refunded, net_cents: gross - fees - refunded, status: paid ? 'paid' : 'pending',
-        paid_at: paid ? addDays(end, 3) > this.ref ? this.ref : addDays(end, 3) : null,
+        paid_at: paid ? this.notAfterReference(addDays(end, 3)) : null,
       });
       for (const p of payments) p.settlement_id = id;
     }

@@ -100,7 +100,7 @@ export const TENANT_FIXTURES: readonly TenantFixture[] = [
     canary: TENANT_CANARIES.acme,
     emailDomain: 'acme.example',
     currency: 'EUR',
-    phase: 2,
+    phase: 3,
     guardrails: {
       create_reorder: { max_quantity: 100, max_value_cents: 500_000 },
       issue_refund: { max_amount_cents: 5_000 },
@@ -191,7 +191,7 @@ export const TENANT_FIXTURES: readonly TenantFixture[] = [
     canary: TENANT_CANARIES.globex,
     emailDomain: 'globex.example',
     currency: 'EUR',
-    phase: 1,
+    phase: 3,
     guardrails: {},
     returnWindowDays: 30,
     returnsPolicyText:
@@ -270,7 +270,7 @@ export const TENANT_FIXTURES: readonly TenantFixture[] = [
     canary: TENANT_CANARIES.canary,
     emailDomain: 'canary.example',
     currency: 'EUR',
-    phase: 3,
+    phase: 1,
     guardrails: {
       create_reorder: { max_quantity: 10, max_value_cents: 10_000 },
       issue_refund: { max_amount_cents: 1_000 },

@@ -26,3 +26,22 @@ export async function startTestService(env: Record<string, string> = {}): Promis
   onCleanup(() => service.close());
   return Object.assign(service, { database });
 }
+
+/** For files that make hundreds of calls with one token and client: budgets have their own tests (test/ratelimit). */
+export const GENEROUS_BUDGETS = {
+  RATE_LIMIT_TOKEN_PER_MINUTE: '1000000',
+  RATE_LIMIT_CLIENT_PER_MINUTE: '1000000',
+  RATE_LIMIT_TENANT_PER_MINUTE: '1000000',
+} as const;
+
+/** Another instance of the service on the same database (scale-out: F5), with its own ports. */
+export async function startAnotherInstance(first: TestService, env: Record<string, string> = {}): Promise<RunningService> {
+  const config = loadConfig({
+    NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', INTERNAL_HOST: '127.0.0.1', INTERNAL_PORT: '0',
+    DATABASE_URL: first.database.ownerUrl, APP_DATABASE_URL: first.database.appUrl, SEED_DEMO: 'false',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...env,
+  });
+  const service = await startService(config, createLogger(config));
+  onCleanup(() => service.close());
+  return service;
+}

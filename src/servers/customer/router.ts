@@ -1,7 +1,10 @@
-// The customer MCP endpoint per tenant (issue: MCP resource servers). Placeholder until that work lands: mounts nothing.
-import { Router } from 'express';
+// The customer MCP endpoint per tenant: POST {publicUrl}/t/{slug}/mcp, and its protected resource
+// metadata at /.well-known/oauth-protected-resource/t/{slug}/mcp (RFC 9728).
+import type { Router } from 'express';
 import type { Services } from '../../services.js';
+import { mcpEndpoint } from '../mcp/endpoint.js';
+import { customerCapabilities } from './capabilities.js';
 
-export function customerEndpoint(_services: Services): Router {
-  return Router();
+export function customerEndpoint(services: Services): Router {
+  return mcpEndpoint({ services, set: customerCapabilities, kind: 'customer' });
 }

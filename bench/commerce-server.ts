@@ -1,0 +1,65 @@
+// Benchmark child: the whole commerce-mcp service on an embedded PostgreSQL with benchmark data
+// (the demo seed plus BENCH_ORDERS volume orders in acme), and a real access token minted in the
+// token table exactly as the token endpoint mints it. Prints one JSON line for bench/run.ts.
+import { rm } from 'node:fs/promises';
+import postgres from 'postgres';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { startService } from '../src/service.js';
+import { withContext } from '../src/db/context.js';
+import { mintAccessToken } from '../src/authz/tokens.js';
+import { resourceFor } from '../src/authz/resources.js';
+import { seedVolume } from '../src/seed/volume.js';
+
+// `prepare` builds the database (seed + volume) in a process of its own and exits, so that the
+// serving process's peak RSS is the serving process's alone.
+const mode = process.argv[2] === 'prepare' ? 'prepare' : 'serve';
+const dataDir = process.env.BENCH_DATA_DIR ?? '/tmp/commerce-mcp-bench';
+const orders = Number(process.env.BENCH_ORDERS ?? 10_000);
+if (mode === 'prepare') await rm(dataDir, { recursive: true, force: true });
+const config = loadConfig({
+  NODE_ENV: 'production',
+  HOST: '127.0.0.1', PORT: '0', INTERNAL_HOST: '127.0.0.1', INTERNAL_PORT: '0',
+  DATA_DIR: dataDir, EMBEDDED_PG_PORT: process.env.BENCH_PG_PORT ?? '55610',
+  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', SEED_DEMO: mode === 'prepare' ? 'true' : 'false',
+});
+const service = await startService(config, createLogger(config));
+const owner = postgres(service.db.ownerUrl, { max: 4, onnotice: () => {} });
+if (mode === 'prepare') {
+  if (orders > 0) await seedVolume(owner, { tenant: 'acme', orders, customers: 2_000 });
+  await owner`analyze`;
+  await owner.end();
+  await service.close();
+  process.stdout.write('{"prepared":true}\n');
+  process.exit(0);
+}
+const count = (await owner<{ count: number }[]>`select count(*)::int as count from orders`)[0]!.count;
+await owner.end();
+
+const sql = service.services.sql;
+const [tenant] = await sql<{ id: string }[]>`select id from tenants where slug = 'acme'`;
+const resource = resourceFor(service.config, 'acme', 'customer');
+const minted = await withContext(sql, { kind: 'auth', tenantId: tenant!.id }, async (tx) => {
+  await tx`insert into oauth_clients (tenant_id, client_id, name, redirect_uris, audience, source)
+           values (${tenant!.id}, 'bench-client', 'Benchmark client', '{http://127.0.0.1/callback}', 'customer', 'preregistered')
+           on conflict do nothing`;
+  const [alice] = await tx<{ id: string }[]>`select id from customers where email = 'alice@acme.example'`;
+  const token = await mintAccessToken(tx, {
+    tenantId: tenant!.id, familyId: null, clientId: 'bench-client', subjectKind: 'customer', subjectId: alice!.id,
+    resource, scope: 'orders returns catalog cart', ttlSeconds: 3600,
+  });
+  return { ...token, customerId: alice!.id };
+});
+// Alice's late, in-transit order: the "where is my order" call with shipments, carrier, driver, cause.
+const [order] = await withContext(sql, { kind: 'customer', tenantId: tenant!.id, customerId: minted.customerId }, (tx) =>
+  tx<{ number: string }[]>`select o.number from orders o join shipments s on s.tenant_id = o.tenant_id and s.order_id = o.id
+                           where s.late_cause_code is not null order by o.placed_at desc limit 1`);
+process.stdout.write(`${JSON.stringify({ url: resource, token: minted.token, orderNumber: order!.number, orders: count })}\n`);
+const stop = async () => {
+  await service.close().catch(() => {});
+  process.exit(0);
+};
+// In-flight requests may still hold connections while PostgreSQL stops: not a benchmark result.
+process.on('uncaughtException', () => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -1,0 +1,108 @@
+// `npm run bench`: the customer order-status call through the whole stack (bearer check against
+// the token table, RLS transaction, one-statement order query, audit entry with its hash chain)
+// against a bare MCP SDK stateless server with one static tool, side by side in one run, with
+// autocannon at 32 connections (PRODUCT.md §7: ratio ≥ 1.0, p99 ≤ 50 ms, RSS ≤ 200 MB).
+// Each server runs in a child process of its own, so its peak RSS (VmHWM) is its own.
+//   BENCH_DURATION (s, default 20), BENCH_CONNECTIONS (32), BENCH_ORDERS (10000), BENCH_WARMUP (s, 5)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+
+const duration = Number(process.env.BENCH_DURATION ?? 20);
+const warmup = Number(process.env.BENCH_WARMUP ?? 5);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+
+interface Child {
+  proc: ChildProcess;
+  info: Record<string, string | number>;
+}
+
+function start(script: string, ...args: string[]): Promise<Child> {
+  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: proc.stdout! });
+    lines.once('line', (line) => resolve({ proc, info: JSON.parse(line) as Record<string, string | number> }));
+    proc.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+function stop(child: Child): Promise<void> {
+  return new Promise((resolve) => {
+    child.proc.removeAllListeners('exit');
+    if (child.proc.exitCode !== null || child.proc.signalCode !== null) return resolve();
+    child.proc.once('exit', () => resolve());
+    child.proc.kill('SIGTERM');
+  });
+}
+
+function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+function currentRssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number; peakRssMb: number; rssAfterMb: number }
+
+async function drive(url: string, headers: Record<string, string>, body: string, seconds: number): Promise<autocannon.Result> {
+  return autocannon({ url, method: 'POST', headers, body, connections, duration: seconds, pipelining: 1 });
+}
+
+async function measure(name: string, child: Child, url: string, headers: Record<string, string>, body: string): Promise<Figures> {
+  // A single call first: it must succeed, or the figures mean nothing.
+  const probe = await fetch(url, { method: 'POST', headers, body });
+  const probeText = await probe.text();
+  if (probe.status !== 200 || probeText.includes('"isError":true') || probeText.includes('"error"')) {
+    throw new Error(`${name}: the probe call failed (${probe.status}): ${probeText.slice(0, 300)}`);
+  }
+  process.stderr.write(`${name}: warm-up ${warmup}s, then ${duration}s at ${connections} connections…\n`);
+  if (warmup > 0) await drive(url, headers, body, warmup);
+  const r = await drive(url, headers, body, duration);
+  return {
+    rps: Math.round(r.requests.average),
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    peakRssMb: peakRssMb(child.proc.pid!),
+    rssAfterMb: currentRssMb(child.proc.pid!),
+  };
+}
+
+const mcpHeaders = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': '2025-11-25' };
+
+process.stderr.write('preparing the database (embedded PostgreSQL, demo seed + volume data)…\n');
+await stop(await start('bench/commerce-server.ts', 'prepare'));
+process.stderr.write('starting commerce-mcp…\n');
+const commerce = await start('bench/commerce-server.ts');
+let ours: Figures;
+try {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_order', arguments: { order_number: commerce.info.orderNumber } } });
+  ours = await measure('commerce-mcp', commerce, String(commerce.info.url), { ...mcpHeaders, Authorization: `Bearer ${commerce.info.token}` }, body);
+} finally {
+  await stop(commerce);
+}
+
+const bare = await start('bench/bare-server.ts');
+let base: Figures;
+try {
+  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_order_status', arguments: { order_number: 'ORD-1001' } } });
+  base = await measure('bare SDK', bare, String(bare.info.url), mcpHeaders, body);
+} finally {
+  await stop(bare);
+}
+
+const row = (name: string, f: Figures) =>
+  `${name.padEnd(44)} ${String(f.rps).padStart(7)} ${String(f.p50).padStart(7)} ${String(f.p99).padStart(7)} ${String(f.peakRssMb).padStart(9)} ${String(f.errors + f.non2xx).padStart(7)}`;
+console.log(`\nautocannon, ${connections} connections, ${duration}s (after ${warmup}s warm-up); ${commerce.info.orders} orders in the database`);
+console.log(`${'server'.padEnd(44)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'peak RSS'.padStart(9)} ${'errors'.padStart(7)}`);
+console.log(row('commerce-mcp get_order (whole stack)', ours));
+console.log(row('bare SDK stateless, static tool (defaults)', base));
+const ratio = ours.rps / base.rps;
+console.log(`\nratio (commerce-mcp / bare SDK): ${ratio.toFixed(2)}   target ≥ 1.00 ${ratio >= 1 ? 'met' : 'NOT met'}`);
+console.log(`commerce-mcp p99: ${ours.p99} ms   target ≤ 50 ms ${ours.p99 <= 50 ? 'met' : 'NOT met'}`);
+console.log(`commerce-mcp peak RSS: ${ours.peakRssMb} MB (node process; PostgreSQL runs in its own processes)   target ≤ 200 MB ${ours.peakRssMb <= 200 ? 'met' : 'NOT met'}`);

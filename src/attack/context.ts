@@ -1,0 +1,138 @@
+// What every attack is given: the options, bounded HTTP, and lazily built fixtures (discovered
+// endpoints, registered clients, token families) that are shared between rows, each built once.
+import { randomBytes } from 'node:crypto';
+import type { DatabaseProbe } from './database.js';
+import { Http } from './http.js';
+import {
+  discover, obtainTokens, registerClient, type AuthorizationRequest, type Credentials, type Discovery, type RegisteredClient, type Tokens,
+} from './oauth.js';
+
+export type Persona = 'customer' | 'otherCustomer' | 'otherTenantCustomer' | 'staff' | 'approver';
+
+export interface AttackOptions {
+  /** Base URL of the public listener (authorization server, customer MCP endpoints). */
+  target: string;
+  /** Base URL of the internal listener (staff MCP endpoints, approval console), when reachable. */
+  internal?: string;
+  /** A second instance of the same deployment (F5). */
+  target2?: string;
+  tenant: string;
+  otherTenant: string;
+  credentials: Record<Persona, Credentials | undefined>;
+  /** Owner or superuser URL of the deployment's database (local only): enables the R rows. */
+  databaseUrl?: string;
+  /** The application role's URL; derived from databaseUrl when absent. */
+  appDatabaseUrl?: string;
+  appRole: string;
+  /** A pre-registered public client to use instead of dynamic registration, with its redirect URI. */
+  client?: { clientId: string; redirectUri: string };
+  timeoutMs: number;
+  /** Give each attack its own X-Forwarded-For address (loopback targets only; see http.ts). */
+  rotateSourceAddress: boolean;
+  /** Row ids to run (all when empty). */
+  only: string[];
+  log: (line: string) => void;
+}
+
+/** A registered client whose loopback redirect port never listens, plus an https URI for O3 variants. */
+export interface SuiteClient extends RegisteredClient {
+  redirectUri: string;
+  httpsRedirectUri: string | undefined;
+}
+
+export const HTTPS_REDIRECT = 'https://attack-suite.invalid/callback';
+
+export class AttackContext {
+  readonly http: Http;
+  readonly runId = randomBytes(4).toString('hex');
+  readonly startedAt = new Date();
+  /** Values rows hand to later rows (e.g. a return created in A5 that P1 reads). */
+  readonly shared = new Map<string, unknown>();
+  readonly #memo = new Map<string, Promise<unknown>>();
+  database: DatabaseProbe | undefined;
+
+  constructor(readonly options: AttackOptions) {
+    this.http = new Http({ timeoutMs: options.timeoutMs });
+  }
+
+  /** Builds a fixture once; a failure is remembered too, so every row that needs it fails the same way. */
+  memo<T>(key: string, build: () => Promise<T>): Promise<T> {
+    let p = this.#memo.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = build();
+      p.catch(() => {});
+      this.#memo.set(key, p);
+    }
+    return p;
+  }
+
+  customerUrl(slug = this.options.tenant): string {
+    return `${this.options.target}/t/${slug}/mcp`;
+  }
+
+  internalUrl(slug = this.options.tenant): string | undefined {
+    return this.options.internal ? `${this.options.internal}/t/${slug}/internal/mcp` : undefined;
+  }
+
+  mcpUrl(kind: 'customer' | 'internal', slug = this.options.tenant): string {
+    const url = kind === 'customer' ? this.customerUrl(slug) : this.internalUrl(slug);
+    if (!url) throw new Error('no internal URL given (--internal)');
+    return url;
+  }
+
+  endpoint(kind: 'customer' | 'internal', slug = this.options.tenant): Promise<Discovery> {
+    return this.memo(`endpoint:${kind}:${slug}`, () => discover(this.http, this.mcpUrl(kind, slug)));
+  }
+
+  credentials(who: Persona): Credentials {
+    const c = this.options.credentials[who];
+    if (!c) throw new Error(`no credentials for ${who}`);
+    return c;
+  }
+
+  /** The tenant a persona belongs to. */
+  tenantOf(who: Persona): string {
+    return who === 'otherTenantCustomer' ? this.options.otherTenant : this.options.tenant;
+  }
+
+  /** A dynamically registered public client of `slug`'s issuer (or the pre-registered one). */
+  client(slug = this.options.tenant, name = 'main'): Promise<SuiteClient> {
+    return this.memo(`client:${slug}:${name}`, async () => {
+      if (this.options.client && slug === this.options.tenant && name === 'main') {
+        return { client_id: this.options.client.clientId, redirect_uris: [this.options.client.redirectUri], redirectUri: this.options.client.redirectUri, httpsRedirectUri: undefined };
+      }
+      const { as } = await this.endpoint('customer', slug);
+      const port = 20000 + Math.floor(Math.random() * 40000);
+      const redirectUri = `http://127.0.0.1:${port}/callback`;
+      const registered = await registerClient(this.http, as, { client_name: `commerce-mcp attack suite (${name})`, redirect_uris: [redirectUri, HTTPS_REDIRECT] });
+      return { ...registered, redirectUri, httpsRedirectUri: HTTPS_REDIRECT };
+    });
+  }
+
+  /** An authorization request for `kind` of `slug` through the suite's client. */
+  async authorizationRequest(kind: 'customer' | 'internal', slug: string, scope: string | undefined, clientName = 'main'): Promise<AuthorizationRequest & { discovery: Discovery; client: SuiteClient }> {
+    const discovery = await this.endpoint(kind, slug);
+    const client = await this.client(slug, clientName);
+    return { clientId: client.client_id, redirectUri: client.redirectUri, resource: discovery.resource, scope, discovery, client };
+  }
+
+  static readonly CUSTOMER_SCOPE = 'orders returns catalog cart';
+
+  /** A new token family for a persona (never shared: rows that revoke or replay use these). */
+  async freshTokens(who: Persona, options: { kind?: 'customer' | 'internal'; scope?: string } = {}): Promise<Tokens & { request: AuthorizationRequest & { discovery: Discovery; client: SuiteClient } }> {
+    const kind = options.kind ?? (who === 'staff' || who === 'approver' ? 'internal' : 'customer');
+    const scope = options.scope ?? (kind === 'customer' ? AttackContext.CUSTOMER_SCOPE : undefined);
+    const request = await this.authorizationRequest(kind, this.tenantOf(who), scope);
+    const tokens = await obtainTokens(this.http, request.discovery.as, request, this.credentials(who));
+    return { ...tokens, request };
+  }
+
+  /** The persona's everyday token family, built once. */
+  tokens(who: Persona): Promise<Tokens & { request: AuthorizationRequest & { discovery: Discovery; client: SuiteClient } }> {
+    return this.memo(`tokens:${who}`, () => this.freshTokens(who));
+  }
+
+  async accessToken(who: Persona): Promise<string> {
+    return (await this.tokens(who)).access_token;
+  }
+}

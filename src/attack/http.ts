@@ -1,0 +1,117 @@
+// HTTP for the attack suite: every request bounded by a timeout, redirects never followed (the
+// suite reads `Location` itself), and a minimal cookie-keeping browser for the login and consent forms.
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
+export interface HttpConfig {
+  timeoutMs: number;
+  /**
+   * Sent as X-Forwarded-For on every request when set. Only used against loopback targets, which
+   * trust a loopback proxy (express `trust proxy: loopback`): each attack then has its own client
+   * address, so one attack's per-IP throttling does not bleed into the next.
+   */
+  forwardedFor?: string;
+}
+
+export class Http {
+  constructor(readonly config: HttpConfig) {}
+
+  async fetch(url: string | URL, init: RequestInit & { timeoutMs?: number } = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.config.forwardedFor && !headers.has('x-forwarded-for')) headers.set('x-forwarded-for', this.config.forwardedFor);
+    const { timeoutMs, ...rest } = init;
+    return fetch(url, { ...rest, headers, redirect: 'manual', signal: init.signal ?? AbortSignal.timeout(timeoutMs ?? this.config.timeoutMs) });
+  }
+
+  async json(url: string | URL, init: RequestInit & { timeoutMs?: number } = {}): Promise<{ status: number; headers: Headers; body: Record<string, unknown>; text: string }> {
+    const res = await this.fetch(url, init);
+    const text = await res.text();
+    let body: Record<string, unknown> = {};
+    try { body = JSON.parse(text) as Record<string, unknown>; } catch { /* not JSON: the caller looks at text */ }
+    return { status: res.status, headers: res.headers, body, text };
+  }
+
+  /** A form POST (application/x-www-form-urlencoded). */
+  form(url: string, form: Record<string, string>, headers: Record<string, string> = {}) {
+    return this.json(url, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form).toString(),
+    });
+  }
+}
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * A request through node:http directly, for what fetch will not send (a foreign Host header) and
+ * bodies that must be streamed. Bounded by `timeoutMs`; the body read is capped at 1 MB.
+ */
+export function rawRequest(url: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; timeoutMs: number }): Promise<RawResponse> {
+  const u = new URL(url);
+  const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(u, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => { size += c.length; if (size <= 1 << 20) chunks.push(c); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.setTimeout(options.timeoutMs, () => req.destroy(new Error(`timed out after ${options.timeoutMs} ms`)));
+    req.on('error', reject);
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+/** A minimal browser: a cookie jar by name, same-origin form posts, no automatic redirects. */
+export class Browser {
+  readonly cookies = new Map<string, string>();
+  constructor(readonly http: Http, readonly origin: string) {}
+
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    const res = await this.http.fetch(new URL(url, this.origin), { ...init, headers });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair = ''] = c.split(';');
+      const i = pair.indexOf('=');
+      if (i <= 0) continue;
+      const name = pair.slice(0, i);
+      const value = pair.slice(i + 1);
+      if (/max-age=0|expires=thu, 01 jan 1970/i.test(c) || value === '') this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return res;
+  }
+
+  post(url: string, form: Record<string, string>, extraHeaders: Record<string, string> = {}): Promise<Response> {
+    return this.fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: this.origin, ...extraHeaders },
+      body: new URLSearchParams(form).toString(),
+    });
+  }
+}
+
+export function formAction(html: string): string | undefined {
+  const m = /<form[^>]*method="post"[^>]*action="([^"]+)"/i.exec(html) ?? /<form[^>]*action="([^"]+)"[^>]*method="post"/i.exec(html);
+  return m?.[1]?.replace(/&amp;/g, '&');
+}
+
+export function csrfOf(html: string): string | undefined {
+  return /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+}
+
+/** The visible text of an HTML page, for comparing error messages. */
+export function pageText(html: string): string {
+  return html.replace(/<style[\s\S]*?<\/style>/gi, '').replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+export function isLoopbackUrl(url: string): boolean {
+  const h = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\./.test(h);
+}

@@ -1,0 +1,21 @@
+// The printed table: id | attack | expected | observed | verdict, wrapped to a terminal width.
+import type { Report } from './types.js';
+
+function clip(s: string, width: number): string {
+  return s.length <= width ? s.padEnd(width) : `${s.slice(0, width - 1)}…`;
+}
+
+export function formatTable(report: Report, { width = 200 }: { width?: number } = {}): string {
+  const cols = { id: 4, verdict: 4 };
+  const rest = Math.max(60, width - cols.id - cols.verdict - 12);
+  const attack = Math.floor(rest * 0.25);
+  const expected = Math.floor(rest * 0.3);
+  const observed = rest - attack - expected;
+  const line = (a: string, b: string, c: string, d: string, e: string) =>
+    `${clip(a, cols.id)} | ${clip(b, attack)} | ${clip(c, expected)} | ${clip(d, observed)} | ${e}`;
+  const out = [line('id', 'attack', 'expected', 'observed', 'pass/fail'), '-'.repeat(Math.min(width, cols.id + attack + expected + observed + 22))];
+  for (const r of report.rows) out.push(line(r.id, r.title, r.expected, r.observed, r.verdict === 'n/a' ? 'n/a' : r.verdict.toUpperCase()));
+  const s = report.summary;
+  out.push('', `${s.pass} passed, ${s.fail} failed, ${s.notApplicable} not applicable — ${report.target} in ${(report.durationMs / 1000).toFixed(1)} s`);
+  return out.join('\n');
+}

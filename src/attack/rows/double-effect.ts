@@ -1,0 +1,98 @@
+// A5, F4: a write happens exactly once. Parallel duplicates with one idempotency key return the one
+// result; the same key with other arguments is an error; a retry after a dropped connection returns
+// the original result (PRODUCT.md §1, §7 "Nothing lost").
+import type { AttackContext } from '../context.js';
+import { callTool, mustCall, type ToolAnswer } from '../mcp.js';
+import { Checks, type AttackRow } from '../types.js';
+import { short, sleep } from './common.js';
+import { orderableSku, returnableLine, returnableQuantity } from './customer-data.js';
+
+async function confirmation(ctx: AttackContext, tool: string, args: Record<string, unknown>): Promise<string | undefined> {
+  const first = await callTool(ctx.http, ctx.customerUrl(), await ctx.accessToken('customer'), tool, args);
+  return first.structured?.confirmation_token as string | undefined;
+}
+
+const number = (a: ToolAnswer, key: string) => (a.structured?.[key] as string | undefined) ?? `(error: ${short(a.content, 80)})`;
+
+export const a5: AttackRow = {
+  id: 'A5',
+  title: 'double or parallel return/order for the same thing; retry with the same idempotency key',
+  expected: 'exactly one effect; same key + different arguments is an error',
+  async run(ctx) {
+    const c = new Checks();
+    const url = ctx.customerUrl();
+    const token = await ctx.accessToken('customer');
+    // Returns: one returnable line, three parallel confirmed calls with one key.
+    const line = await returnableLine(ctx, 'customer');
+    if (c.expect('fixtures: a returnable line exists', Boolean(line), line ? `${line.order_number} line ${line.line_no} ×${line.returnable_quantity}` : 'none')) {
+      const args = { order_number: line!.order_number, lines: [{ line_no: line!.line_no, quantity: line!.returnable_quantity }], reason: 'Arrived scratched (attack suite A5)', idempotency_key: `attack-${ctx.runId}-a5-return` };
+      const confirm = await confirmation(ctx, 'start_return', args);
+      if (c.expect('two-step confirmation issued', Boolean(confirm), confirm ? 'confirmation_token' : 'none')) {
+        const parallel = await Promise.all([0, 1, 2].map(() => callTool(ctx.http, url, token, 'start_return', { ...args, confirmation_token: confirm })));
+        const numbers = parallel.map((a) => number(a, 'return_number'));
+        c.expect('parallel duplicates → one return', numbers.every((n) => n === numbers[0] && n.startsWith('RMA')), numbers.join(', '));
+        const left = await returnableQuantity(ctx, 'customer', line!.order_number, line!.line_no);
+        c.expect('returnable quantity consumed once', left === 0, `returnable now ${left}`);
+        const other = await callTool(ctx.http, url, token, 'start_return', { ...args, reason: 'different reason' });
+        c.expect('same key + different arguments → error', other.isError && !other.structured?.return_number, short(other.content, 100));
+        const again = await callTool(ctx.http, url, token, 'start_return', { ...args, idempotency_key: `attack-${ctx.runId}-a5-return2` });
+        c.expect('a second return of the same line (new key) is refused', again.isError, short(again.content, 100));
+        ctx.shared.set('a5.return', numbers[0]);
+      }
+    }
+    // Orders: the cart with one item, three parallel confirmed place_order calls with one key.
+    const sku = await orderableSku(ctx, 'customer');
+    if (c.expect('fixtures: an orderable SKU exists', Boolean(sku), sku ?? 'none')) {
+      const before = ((await mustCall(ctx.http, url, token, 'list_orders', { limit: 50 })).orders as unknown[]).length;
+      await mustCall(ctx.http, url, token, 'add_to_cart', { sku: sku!, quantity: 1 });
+      const args = { idempotency_key: `attack-${ctx.runId}-a5-order` };
+      const confirm = await confirmation(ctx, 'place_order', args);
+      const parallel = await Promise.all([0, 1, 2].map(() => callTool(ctx.http, url, token, 'place_order', { ...args, confirmation_token: confirm })));
+      const numbers = parallel.map((a) => number(a, 'order_number'));
+      c.expect('parallel duplicates → one order', numbers.every((n) => n === numbers[0] && !n.startsWith('(error')), numbers.join(', '));
+      const after = ((await mustCall(ctx.http, url, token, 'list_orders', { limit: 50 })).orders as unknown[]).length;
+      c.expect('exactly one order more', after === Math.min(before + 1, 50), `${before} → ${after}`);
+      const other = await callTool(ctx.http, url, token, 'place_order', { ...args, note: 'different' });
+      c.expect('same key + different arguments → error', other.isError && !other.structured?.order_number, short(other.content, 100));
+    }
+    return c.result();
+  },
+};
+
+export const f4: AttackRow = {
+  id: 'F4',
+  title: 'client drops the connection after a write, then retries',
+  expected: 'the retry returns the original result (idempotency), no duplicate',
+  async run(ctx) {
+    const c = new Checks();
+    const url = ctx.customerUrl();
+    const token = await ctx.accessToken('customer');
+    const sku = await orderableSku(ctx, 'customer');
+    if (!c.expect('fixtures: an orderable SKU exists', Boolean(sku), sku ?? 'none')) return c.result();
+    const list = async () => ((await mustCall(ctx.http, url, token, 'list_orders', { limit: 50 })).orders as { order_number: string }[]).map((o) => o.order_number);
+    const before = await list();
+    await mustCall(ctx.http, url, token, 'add_to_cart', { sku: sku!, quantity: 1 });
+    const args = { idempotency_key: `attack-${ctx.runId}-f4` };
+    const confirm = await confirmation(ctx, 'place_order', args);
+    // Send the confirmed write and hang up without reading the answer.
+    const abort = new AbortController();
+    const dropped = ctx.http.fetch(url, {
+      method: 'POST', signal: abort.signal,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'place_order', arguments: { ...args, confirmation_token: confirm } } }),
+    }).catch(() => undefined);
+    await sleep(15);
+    abort.abort();
+    await dropped;
+    await sleep(1000);
+    const retry = await callTool(ctx.http, url, token, 'place_order', { ...args, confirmation_token: confirm });
+    const n1 = number(retry, 'order_number');
+    c.expect('retry returns a result', !retry.isError && n1.startsWith('ORD'), `${n1}`);
+    const retry2 = await callTool(ctx.http, url, token, 'place_order', { ...args, confirmation_token: confirm });
+    c.expect('a second retry returns the same result', number(retry2, 'order_number') === n1, number(retry2, 'order_number'));
+    const after = await list();
+    const added = after.filter((n) => !before.includes(n));
+    c.expect('exactly one order created', added.length === 1 && added[0] === n1, `new orders: ${added.join(', ') || 'none'}`);
+    return c.result();
+  },
+};

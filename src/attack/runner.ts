@@ -1,0 +1,78 @@
+// Runs the rows against one deployment and collects the report. Sequential rows first, the rows
+// that flood a per-IP or per-account budget last, slow-client rows alongside; each row bounded.
+import { AttackContext, type AttackOptions } from './context.js';
+import { DatabaseProbe } from './database.js';
+import { SetupError, type AttackRow, type Report, type ReportRow, type RowResult } from './types.js';
+import { ALL_ROWS } from './rows/index.js';
+
+const ROW_TIME_LIMIT_MS = 60_000;
+
+function withinLimit(row: AttackRow, ctx: AttackContext): Promise<RowResult> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<RowResult>((resolve) => {
+    timer = setTimeout(() => resolve({ pass: false, observed: `row did not finish within ${ROW_TIME_LIMIT_MS / 1000} s`, evidence: [] }), ROW_TIME_LIMIT_MS);
+  });
+  const run = row.run(ctx).catch((error: unknown): RowResult => ({
+    pass: false,
+    observed: `${error instanceof SetupError ? 'setup failed' : 'error'}: ${(error as Error)?.message ?? String(error)}`,
+    evidence: [],
+  }));
+  return Promise.race([run, limit]).finally(() => clearTimeout(timer));
+}
+
+function toReportRow(row: AttackRow, r: RowResult, durationMs: number): ReportRow {
+  return {
+    id: row.id, title: row.title, expected: row.expected,
+    verdict: r.notApplicable !== undefined ? 'n/a' : r.pass ? 'pass' : 'fail',
+    observed: r.observed, evidence: r.evidence, durationMs: Math.round(durationMs),
+  };
+}
+
+export async function runSuite(options: AttackOptions, rows: readonly AttackRow[] = ALL_ROWS): Promise<Report> {
+  const started = performance.now();
+  const ctx = new AttackContext(options);
+  const selected = rows.filter((r) => !options.only.length || options.only.includes(r.id));
+  let databaseError: string | undefined;
+  if (options.databaseUrl) {
+    try {
+      ctx.database = await DatabaseProbe.open(options.databaseUrl, options.appDatabaseUrl, options.appRole);
+    } catch (error) {
+      databaseError = (error as Error).message;
+    }
+  }
+  if (databaseError) ctx.shared.set('databaseError', databaseError);
+  const sourcePrefix = `198.18.${parseInt(ctx.runId.slice(0, 2), 16)}`;
+  const results = new Map<AttackRow, ReportRow>();
+  const runOne = async (row: AttackRow, index: number) => {
+    if (options.rotateSourceAddress && !row.concurrent) ctx.http.config.forwardedFor = `${sourcePrefix}.${index + 1}`;
+    const t0 = performance.now();
+    const r = await withinLimit(row, ctx);
+    const reportRow = toReportRow(row, r, performance.now() - t0);
+    results.set(row, reportRow);
+    options.log(`${reportRow.verdict.toUpperCase().padEnd(4)} ${row.id.padEnd(4)} ${row.title} (${reportRow.durationMs} ms)`);
+  };
+  try {
+    const background = selected.filter((r) => r.concurrent).map((r) => runOne(r, selected.indexOf(r)));
+    for (const row of selected.filter((r) => !r.concurrent && !r.flood)) await runOne(row, selected.indexOf(row));
+    for (const row of selected.filter((r) => !r.concurrent && r.flood)) await runOne(row, selected.indexOf(row));
+    await Promise.all(background);
+  } finally {
+    await ctx.database?.close();
+  }
+  const ordered = selected.map((r) => results.get(r)!);
+  return {
+    tool: 'commerce-mcp attack suite',
+    startedAt: ctx.startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    target: options.target,
+    internal: options.internal ?? null,
+    tenant: options.tenant,
+    otherTenant: options.otherTenant,
+    summary: {
+      pass: ordered.filter((r) => r.verdict === 'pass').length,
+      fail: ordered.filter((r) => r.verdict === 'fail').length,
+      notApplicable: ordered.filter((r) => r.verdict === 'n/a').length,
+    },
+    rows: ordered,
+  };
+}

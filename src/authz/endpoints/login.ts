@@ -1,0 +1,118 @@
+// Sign-in (POST of the login form). Steps: same origin → CSRF → throttles → password → scope →
+// remembered consent (straight to the client) or the consent page. Uniform failure message and
+// timing whether the account exists or not (O11).
+import express, { Router, type Request, type Response } from 'express';
+import { withContext, type Tx } from '../../db/context.js';
+import type { Services } from '../../services.js';
+import { hashPassword, verifyPassword } from '../../tenants/passwords.js';
+import { recordAudit } from '../../audit/record.js';
+import { allowedScopes, grantableScope } from '../checks/scope.js';
+import { AccessDenied, TooManyRequests } from '../errors.js';
+import { sendErrorPage } from '../html.js';
+import { clientIp, noStore, resolveTenant, tenantOf } from '../http.js';
+import { clearInteractionCookie, completeInteraction, formCsrfValid, interactionPath, loadInteraction, sameOrigin } from '../interactions.js';
+import { renderLogin } from '../pages.js';
+import { issueCode, redirectError, redirectWith } from '../redirects.js';
+import type { Throttles } from '../throttle.js';
+import { EXPIRED_MESSAGE, interactionForBrowser } from './interaction.js';
+
+const FAILED = 'Email or password is incorrect.';
+let dummyHash: Promise<string> | undefined;
+
+interface Subject { id: string; password_hash: string; role: string | null }
+
+async function findSubject(tx: Tx, kind: 'customer' | 'staff', email: string): Promise<Subject | undefined> {
+  const [row] = kind === 'customer'
+    ? await tx<Subject[]>`select id, password_hash, null::text as role from customers where email = ${email} and disabled_at is null`
+    : await tx<Subject[]>`select id, password_hash, role::text as role from staff where email = ${email} and disabled_at is null`;
+  return row;
+}
+
+/** Whether this subject already consented to exactly this (client, resource, scope) (M2). */
+export async function hasConsent(tx: Tx, tenantId: string, kind: string, subjectId: string, clientId: string, resource: string, scope: string[]): Promise<boolean> {
+  const rows = await tx`select 1 from oauth_consents where tenant_id = ${tenantId} and subject_kind = ${kind}
+    and subject_id = ${subjectId} and client_id = ${clientId} and resource = ${resource} and scope = ${scope.join(' ')}`;
+  return rows.length > 0;
+}
+
+export function loginEndpoint(services: Services, throttles: Throttles): Router {
+  const router = Router();
+  const secure = services.config.publicUrl.startsWith('https:');
+  const publicOrigin = new URL(services.config.publicUrl).origin;
+  router.post('/t/:slug/interaction/:id/login', resolveTenant(services), noStore,
+    express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 }),
+    async (req: Request, res: Response) => {
+      const { tenant, issuer } = tenantOf(res);
+      // Step: origin and CSRF (O8).
+      if (!sameOrigin(req, publicOrigin)) return sendErrorPage(res, 403, 'The form was not sent from this site.');
+      const found = await interactionForBrowser(services, req, res);
+      if (!found) return;
+      const { interaction, csrf } = found;
+      if (!formCsrfValid(req, interaction)) return sendErrorPage(res, 403, 'The form has expired. Start again from the application.');
+      const page = { tenantName: tenant.name, action: `${interactionPath(tenant.slug, interaction.id)}/login`, csrf };
+      if (interaction.subjectId) return res.redirect(303, interactionPath(tenant.slug, interaction.id));
+
+      const kind = interaction.request.resourceKind === 'internal' ? 'staff' : 'customer';
+      const email = typeof req.body.email === 'string' ? req.body.email.trim().toLowerCase().slice(0, 254) : '';
+      const password = typeof req.body.password === 'string' ? req.body.password.slice(0, 1024) : '';
+      const account = `${tenant.id}:${kind}:${email}`;
+      // Step: throttles (O11), before any password work.
+      try {
+        await throttles.loginAttempt(clientIp(req));
+        await throttles.loginAccountOpen(account);
+      } catch (e) {
+        if (!(e instanceof TooManyRequests)) throw e;
+        res.set('Retry-After', String(Math.max(1, e.retryAfterSeconds)));
+        return renderLogin(res, page, interaction, { status: 429, error: 'Too many sign-in attempts. Try again later.' });
+      }
+      // Step: password (the same argon2 work when the account does not exist).
+      const subject = await withContext(services.sql, { kind: 'auth', tenantId: tenant.id }, (tx) => findSubject(tx, kind, email));
+      const ok = subject
+        ? await verifyPassword(subject.password_hash, password)
+        : (await verifyPassword(await (dummyHash ??= hashPassword('commerce-mcp timing equaliser')), password), false);
+      if (!subject || !ok) {
+        await throttles.loginFailed(account);
+        await withContext(services.sql, { kind: 'auth', tenantId: tenant.id }, (tx) => recordAudit(tx, {
+          tenantId: tenant.id, event: 'auth.login_failed', outcome: 'denied', actorKind: 'anonymous', clientId: interaction.request.clientId,
+          requestId: String(req.id), detail: { subject_kind: kind, known_account: Boolean(subject), ip: clientIp(req) },
+        }));
+        return renderLogin(res, page, interaction, { status: 401, error: FAILED });
+      }
+      await throttles.loginSucceeded(account);
+
+      // Step: scope = requested ∩ role-allowed; then remembered consent or the consent page.
+      const granted = grantableScope(interaction.request.requestedScope, allowedScopes(interaction.request.resourceKind, subject.role));
+      const outcome = await withContext(services.sql, { kind: 'auth', tenantId: tenant.id }, async (tx) => {
+        const current = await loadInteraction(tx, tenant.id, interaction.id);
+        if (!current || current.subjectId) return { kind: 'expired' as const };
+        await recordAudit(tx, { tenantId: tenant.id, event: 'auth.login', outcome: 'ok', actorKind: kind, actorId: subject.id,
+          clientId: interaction.request.clientId, requestId: String(req.id) });
+        if (!granted.length) {
+          await completeInteraction(tx, tenant.id, interaction.id);
+          return { kind: 'denied' as const, r: current.request };
+        }
+        if (await hasConsent(tx, tenant.id, kind, subject.id, current.request.clientId, current.request.resource, granted)) {
+          const code = await issueCode(tx, tenant.id, current.request, { kind, id: subject.id }, granted);
+          await completeInteraction(tx, tenant.id, interaction.id);
+          return { kind: 'code' as const, r: current.request, code };
+        }
+        const request = { ...current.request, grantedScope: granted };
+        await tx`update oauth_interactions set subject_kind = ${kind}, subject_id = ${subject.id}, request = ${tx.json(request as never)}
+                 where tenant_id = ${tenant.id} and id = ${interaction.id}`;
+        return { kind: 'consent' as const };
+      });
+      switch (outcome.kind) {
+        case 'expired': return sendErrorPage(res, 400, EXPIRED_MESSAGE);
+        case 'denied':
+          clearInteractionCookie(res, secure, tenant.slug, interaction.id);
+          return redirectError(res, issuer, outcome.r.redirectUri, outcome.r.state, new AccessDenied('no grantable scope for this role'));
+        case 'code':
+          clearInteractionCookie(res, secure, tenant.slug, interaction.id);
+          return redirectWith(res, outcome.r.redirectUri, { code: outcome.code, state: outcome.r.state, iss: issuer });
+        case 'consent':
+          return res.redirect(303, interactionPath(tenant.slug, interaction.id));
+      }
+    });
+  return router;
+}
+

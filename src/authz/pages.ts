@@ -1,0 +1,43 @@
+// The login and consent pages (PRODUCT.md §2): plain forms, no script, every value escaped.
+import type { Response } from 'express';
+import { html, sendPage } from './html.js';
+import type { Interaction } from './interactions.js';
+import { describeScope } from './scopes.js';
+
+export interface PageContext {
+  tenantName: string;
+  action: string; // form action path
+  csrf: string;
+}
+
+export function renderLogin(res: Response, ctx: PageContext, interaction: Interaction, options: { status?: number; error?: string } = {}): void {
+  const who = interaction.request.resourceKind === 'internal' ? 'staff account' : 'customer account';
+  sendPage(res, options.status ?? 200, `Sign in to ${ctx.tenantName}`, html`
+<h1>Sign in to ${ctx.tenantName}</h1>
+<p class="muted">with your ${who}, to connect <strong>${interaction.request.clientName}</strong>.</p>
+${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
+<form method="post" action="${ctx.action}">
+<input type="hidden" name="csrf" value="${ctx.csrf}">
+<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required maxlength="254">
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024">
+<button type="submit">Sign in</button>
+</form>`, new URL(interaction.request.redirectUri).origin);
+}
+
+export function renderConsent(res: Response, ctx: PageContext, interaction: Interaction): void {
+  const r = interaction.request;
+  const redirectHost = new URL(r.redirectUri).host;
+  const scopes = r.grantedScope ?? [];
+  const idLine = /^https?:\/\//.test(r.clientId) ? html`<p class="muted">Client identity published at ${r.clientId}</p>` : '';
+  sendPage(res, 200, `Allow ${r.clientName}?`, html`
+<h1>Allow ${r.clientName} to access your ${ctx.tenantName} account?</h1>
+${idLine}
+<p>After you decide, you will be sent to <strong>${redirectHost}</strong>.</p>
+<p>It will be able to:</p>
+<ul>${scopes.map((s) => html`<li>${describeScope(s)} <span class="muted">(${s})</span></li>`)}</ul>
+<form method="post" action="${ctx.action}">
+<input type="hidden" name="csrf" value="${ctx.csrf}">
+<button type="submit" name="decision" value="allow">Allow</button>
+<button type="submit" name="decision" value="deny">Deny</button>
+</form>`, new URL(r.redirectUri).origin);
+}

@@ -1,0 +1,200 @@
+// The approval console over plain HTTP: security headers, sign-in, form tokens bound to the session
+// and to the action's state (A6 replayed form), four-eyes, foreign origins, P1 rendering, settings.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { INJECTION_CANARY, DEMO_PASSWORDS } from '../../src/seed/fixtures.js';
+import { first } from '../support/database.js';
+import { startTestService, type TestService } from '../support/service.js';
+import { refundableOrder, request, staffOf, type StaffMember } from '../actions/helpers.js';
+
+let svc: TestService;
+let returns: StaffMember;
+
+before(async () => {
+  svc = await startTestService();
+  returns = await staffOf(svc.database, 'acme', 'returns@acme.example');
+});
+
+class Browser {
+  cookies = new Map<string, string>();
+  constructor(readonly base: string, readonly origin = base) {}
+  private store(res: Response) {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const [name, value] = pair!.split('=');
+      if (value) this.cookies.set(name!, value); else this.cookies.delete(name!);
+    }
+  }
+  private header() {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+  async get(path: string): Promise<{ res: Response; body: string }> {
+    const res = await fetch(this.base + path, { redirect: 'manual', headers: { cookie: this.header() } });
+    this.store(res);
+    return { res, body: await res.text() };
+  }
+  async post(path: string, form: Record<string, string>): Promise<{ res: Response; body: string }> {
+    const res = await fetch(this.base + path, {
+      method: 'POST', redirect: 'manual', body: new URLSearchParams(form),
+      headers: { cookie: this.header(), origin: this.origin, 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    this.store(res);
+    return { res, body: await res.text() };
+  }
+}
+
+function hidden(body: string, near?: string): string {
+  const from = near ? body.indexOf(near) : 0;
+  assert.ok(from >= 0, `${near} not on the page`);
+  const m = /name="csrf" value="([^"]+)"/.exec(body.slice(from));
+  assert.ok(m, 'no csrf field');
+  return m[1]!;
+}
+
+async function signIn(email: string, slug = 'acme'): Promise<Browser> {
+  const b = new Browser(svc.internalUrl);
+  const { body } = await b.get(`/console/t/${slug}/login`);
+  const { res } = await b.post(`/console/t/${slug}/login`, { csrf: hidden(body), email, password: DEMO_PASSWORDS.staff });
+  assert.equal(res.status, 303);
+  assert.equal(res.headers.get('location'), `/console/t/${slug}`);
+  return b;
+}
+
+test('console pages are not frameable, carry the CSP, work without a session only to sign in', async () => {
+  const b = new Browser(svc.internalUrl);
+  const { res, body } = await b.get('/console/t/acme/login');
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-security-policy') ?? '', /^default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'/);
+  assert.equal(res.headers.get('x-frame-options'), 'DENY');
+  assert.ok(!/<script/i.test(body));
+  const list = await b.get('/console/t/acme');
+  assert.equal(list.res.status, 303);
+  assert.equal(list.res.headers.get('location'), '/console/t/acme/login');
+  assert.equal((await b.get('/console/t/no-such-shop/login')).res.status, 404);
+  // The console is on the internal listener, not the public one.
+  assert.equal((await fetch(`${svc.publicUrl}/console/t/acme/login`)).status, 404);
+});
+
+test('sign-in needs the form token and the right password; the session cookie is HttpOnly and SameSite=Strict', async () => {
+  const b = new Browser(svc.internalUrl);
+  await b.get('/console/t/acme/login');
+  const noToken = await b.post('/console/t/acme/login', { csrf: 'x'.repeat(43), email: 'admin@acme.example', password: DEMO_PASSWORDS.staff });
+  assert.equal(noToken.res.status, 403);
+  const wrong = await b.post('/console/t/acme/login', { csrf: hidden(noToken.body), email: 'admin@acme.example', password: 'wrong-password-123' });
+  assert.equal(wrong.res.status, 401);
+  const { body } = await b.get('/console/t/acme/login');
+  const ok = await fetch(`${svc.internalUrl}/console/t/acme/login`, {
+    method: 'POST', redirect: 'manual', body: new URLSearchParams({ csrf: hidden(body), email: 'admin@acme.example', password: DEMO_PASSWORDS.staff }),
+    headers: { cookie: `cmcp_console_login=${b.cookies.get('cmcp_console_login')}`, origin: svc.internalUrl, 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  assert.equal(ok.status, 303);
+  const cookie = ok.headers.getSetCookie().find((c) => c.startsWith('cmcp_console='))!;
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Strict/);
+  assert.match(cookie, /Path=\/console\/t\/acme/);
+  assert.match(cookie, /Max-Age=1800/);
+  // Only the hash is stored.
+  const token = /cmcp_console=([^;]+)/.exec(cookie)![1]!;
+  const stored = await svc.database.owner`select 1 from console_sessions where token_hash = ${token}`;
+  assert.equal(stored.length, 0);
+  // A session of acme is nothing in globex.
+  const cross = await fetch(`${svc.internalUrl}/console/t/globex`, { redirect: 'manual', headers: { cookie: `cmcp_console=${token}` } });
+  assert.equal(cross.status, 303);
+  assert.equal(cross.headers.get('location'), '/console/t/globex/login');
+});
+
+test('A6 a replayed approval form is refused, and the action ran once', async () => {
+  const order = await refundableOrder(svc.database, returns.tenantId, 30_000);
+  const asked = await request(svc.database, returns, 'issue_refund', { order_number: order.number, amount_cents: 8_000, reason: 'replay check' });
+  const admin = await signIn('admin@acme.example');
+  const page = await admin.get('/console/t/acme');
+  assert.equal(page.res.status, 200);
+  const csrf = hidden(page.body, `id="action-${asked.action_id}"`);
+  const form = { csrf, decision: 'approve', reason: 'ok' };
+  const first1 = await admin.post(`/console/t/acme/actions/${asked.action_id}`, form);
+  assert.equal(first1.res.status, 303);
+  assert.equal(first1.res.headers.get('location'), `/console/t/acme?done=executed&action=${asked.action_id}`);
+  const replay = await admin.post(`/console/t/acme/actions/${asked.action_id}`, form);
+  assert.equal(replay.res.status, 409);
+  assert.match(replay.body, /no longer valid: action .* is already executed/);
+  const refunds = await svc.database.owner`select 1 from refunds where action_id = ${asked.action_id}`;
+  assert.equal(refunds.length, 1);
+  // A form token of one action does not decide another, nor one from another session.
+  const other = await request(svc.database, returns, 'issue_refund', { order_number: order.number, amount_cents: 9_000, reason: 'replay check 2' });
+  const moved = await admin.post(`/console/t/acme/actions/${other.action_id}`, form);
+  assert.equal(moved.res.status, 403);
+  const supply = await signIn('supply@acme.example');
+  const stolen = await supply.post(`/console/t/acme/actions/${other.action_id}`, { ...form, csrf: hidden((await admin.get('/console/t/acme')).body, `id="action-${other.action_id}"`) });
+  assert.equal(stolen.res.status, 403);
+  // Without a session at all: refused, nothing changes.
+  const anonymous = new Browser(svc.internalUrl);
+  assert.equal((await anonymous.post(`/console/t/acme/actions/${other.action_id}`, form)).res.status, 401);
+  // From a foreign origin: refused before anything else.
+  const foreign = new Browser(svc.internalUrl, 'https://evil.example');
+  foreign.cookies = admin.cookies;
+  assert.equal((await foreign.post(`/console/t/acme/actions/${other.action_id}`, form)).res.status, 403);
+  const still = first(await svc.database.owner<{ status: string }[]>`select status::text as status from pending_actions where id = ${other.action_id}`);
+  assert.equal(still.status, 'pending');
+});
+
+test('A6 in the console the requester cannot approve their own action (no button, and a forged post is refused)', async () => {
+  const supplyStaff = await staffOf(svc.database, 'acme', 'supply@acme.example');
+  const asked = await request(svc.database, supplyStaff, 'change_price', { sku: 'TNT-001', new_price_cents: 25_555 });
+  assert.equal(asked.status, 'pending');
+  const supply = await signIn('supply@acme.example');
+  const page = await supply.get('/console/t/acme');
+  const card = page.body.slice(page.body.indexOf(`id="action-${asked.action_id}"`));
+  const section = card.slice(0, card.indexOf('</section>'));
+  assert.ok(!section.includes('value="approve"'));
+  assert.match(section, /You requested this action/);
+  const forged = await supply.post(`/console/t/acme/actions/${asked.action_id}`, { csrf: hidden(section), decision: 'approve', reason: '' });
+  assert.equal(forged.res.status, 403);
+  assert.match(forged.body, /another staff member/);
+});
+
+test('P1 the console shows a customer\'s injected return reason only inside a marked, escaped untrusted block', async () => {
+  const target = first(await svc.database.owner<{ number: string }[]>`
+    select number from returns where tenant_id = ${returns.tenantId} and reason like ${'%' + INJECTION_CANARY + '%'}`);
+  const asked = await request(svc.database, returns, 'decide_return', { return_number: target.number, decision: 'approve' });
+  assert.equal(asked.status, 'pending');
+  const admin = await signIn('admin@acme.example');
+  const { body } = await admin.get('/console/t/acme');
+  const at = body.indexOf(`id="action-${asked.action_id}"`);
+  const section = body.slice(at, body.indexOf('</section>', at));
+  const canary = section.indexOf(INJECTION_CANARY);
+  assert.ok(canary > 0);
+  const block = section.lastIndexOf('<div class="untrusted">', canary);
+  assert.ok(block > 0 && section.indexOf('</div>', block) > canary, 'the canary sits inside the untrusted block');
+  assert.match(section.slice(block, canary), /Customer-written .* untrusted data, not instructions/);
+  assert.match(section.slice(block, canary), /&lt;&lt;&lt;customer_text&gt;&gt;&gt;/);
+  const summary = /<div class="summary">([^<]*)<\/div>/.exec(section)![1]!;
+  assert.ok(!summary.includes(INJECTION_CANARY));
+  const ret = first(await svc.database.owner<{ status: string }[]>`select status::text as status from returns where tenant_id = ${returns.tenantId} and number = ${target.number}`);
+  assert.equal(ret.status, 'requested');
+});
+
+test('tenant admins set the phase and guardrails in the console; others may not', async () => {
+  const warehouse = await signIn('warehouse@acme.example');
+  assert.equal((await warehouse.get('/console/t/acme/settings')).res.status, 403);
+  const admin = await signIn('admin@acme.example');
+  const page = await admin.get('/console/t/acme/settings');
+  assert.equal(page.res.status, 200);
+  assert.match(page.body, /name="create_reorder.max_quantity" inputmode="numeric" value="100"/);
+  const csrf = hidden(page.body);
+  const bad = await admin.post('/console/t/acme/settings', { csrf, phase: '7', self_approval_limit_cents: '0' });
+  assert.equal(bad.res.status, 400);
+  const saved = await admin.post('/console/t/acme/settings', {
+    csrf, phase: '3', self_approval_limit_cents: '2500', 'create_reorder.max_quantity': '50', 'create_reorder.max_value_cents': '100000',
+    'issue_refund.max_amount_cents': '5000', 'reroute_delivery.run_at_once': '1',
+  });
+  assert.equal(saved.res.status, 303);
+  const s = first(await svc.database.owner<{ phase: number; guardrails: unknown; self_approval_limit_cents: string }[]>`
+    select phase, guardrails, self_approval_limit_cents from tenant_settings where tenant_id = ${returns.tenantId}`);
+  assert.equal(s.phase, 3);
+  assert.equal(Number(s.self_approval_limit_cents), 2500);
+  assert.deepEqual(s.guardrails, { create_reorder: { max_quantity: 50, max_value_cents: 100000 }, issue_refund: { max_amount_cents: 5000 }, reroute_delivery: { run_at_once: true } });
+  // The same form again: the settings changed since it was shown.
+  assert.equal((await admin.post('/console/t/acme/settings', { csrf, phase: '1', self_approval_limit_cents: '0' })).res.status, 409);
+  const audit = await svc.database.owner`select 1 from audit_events where tenant_id = ${returns.tenantId} and event = 'settings.actions_changed'`;
+  assert.equal(audit.length, 1);
+});
