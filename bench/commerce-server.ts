@@ -22,6 +22,11 @@ const config = loadConfig({
   HOST: '127.0.0.1', PORT: '0', INTERNAL_HOST: '127.0.0.1', INTERNAL_PORT: '0',
   DATA_DIR: dataDir, EMBEDDED_PG_PORT: process.env.BENCH_PG_PORT ?? '55610',
   LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', SEED_DEMO: mode === 'prepare' ? 'true' : 'false',
+  DATABASE_POOL_MAX: process.env.BENCH_POOL ?? '40',
+  // Limits are counted on every call (the cost under test) but set high enough never to refuse;
+  // BENCH_RATE_LIMIT_STORE=memory measures the per-process store instead of the shared one.
+  RATE_LIMIT_STORE: process.env.BENCH_RATE_LIMIT_STORE ?? 'postgres',
+  RATE_LIMIT_TOKEN_PER_MINUTE: '1000000', RATE_LIMIT_CLIENT_PER_MINUTE: '10000000', RATE_LIMIT_TENANT_PER_MINUTE: '10000000',
 });
 const service = await startService(config, createLogger(config));
 const owner = postgres(service.db.ownerUrl, { max: 4, onnotice: () => {} });

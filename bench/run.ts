@@ -4,8 +4,8 @@
 // autocannon at 32 connections (PRODUCT.md §7: ratio ≥ 1.0, p99 ≤ 50 ms, RSS ≤ 200 MB).
 // Each server runs in a child process of its own, so its peak RSS (VmHWM) is its own.
 //   BENCH_DURATION (s, default 20), BENCH_CONNECTIONS (32), BENCH_ORDERS (10000), BENCH_WARMUP (s, 5)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 
@@ -18,8 +18,20 @@ interface Child {
   info: Record<string, string | number>;
 }
 
+// Both servers run as compiled JavaScript, the way a deployment runs (Dockerfile): no TypeScript
+// loader in the measured processes. BENCH_TSX=1 runs them through tsx instead.
+const BUILD = '.bench-build';
+const compiled = process.env.BENCH_TSX !== '1';
+if (compiled) {
+  console.log('compiling (tsc)…');
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.', '--outDir', BUILD, '--sourceMap', 'false'], { stdio: 'inherit' });
+  // src/db/migrate.ts finds migrations/ two folders above its own file.
+  cpSync('migrations', `${BUILD}/migrations`, { recursive: true });
+}
+
 function start(script: string, ...args: string[]): Promise<Child> {
-  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []), '--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  const entry = compiled ? [`${BUILD}/${script.replace(/\.ts$/, '.js')}`] : ['--import', 'tsx', script];
+  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []), ...entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: proc.stdout! });
     lines.once('line', (line) => resolve({ proc, info: JSON.parse(line) as Record<string, string | number> }));

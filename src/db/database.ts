@@ -10,6 +10,8 @@ import { admitTransactions, type Sql } from './context.js';
 export interface Database {
   /** The application role's pool: not superuser, not BYPASSRLS, owns nothing. */
   sql: Sql;
+  /** The same role, for the shared rate-limit counters only. */
+  rateLimitSql: Sql;
   ownerUrl: string;
   appUrl: string;
   embedded: EmbeddedDatabase | undefined;
@@ -34,6 +36,22 @@ export function openAppPool(appUrl: string, max: number): Sql {
   });
   admitTransactions(sql, { poolMax: max, maxWaitMs: 2000 });
   return sql;
+}
+
+/**
+ * The rate-limit counters' own small pool (PRODUCT.md §4). Its commits do not wait for the WAL
+ * flush (synchronous_commit off): a crash may forget the last few increments of a budget, which
+ * errs towards the caller for a moment; every request no longer pays an fsync for its counter.
+ * Being separate, a counter update never waits for a connection that a transaction holds.
+ */
+export function openRateLimitPool(appUrl: string): Sql {
+  return postgres(appUrl, {
+    max: 8,
+    idle_timeout: 30,
+    connect_timeout: 5,
+    onnotice: () => {},
+    connection: { application_name: 'commerce-mcp-rate-limits', synchronous_commit: 'off', statement_timeout: 2000 },
+  });
 }
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
@@ -63,13 +81,15 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     throw error;
   }
   const sql = openAppPool(appUrl, config.database.poolMax);
+  const rateLimitSql = openRateLimitPool(appUrl);
   return {
     sql,
+    rateLimitSql,
     ownerUrl,
     appUrl,
     embedded,
     async close() {
-      await sql.end({ timeout: 5 });
+      await Promise.all([sql.end({ timeout: 5 }), rateLimitSql.end({ timeout: 1 })]);
       await embedded?.stop();
     },
   };
