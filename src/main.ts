@@ -29,11 +29,13 @@ const lines = [
   `commerce-mcp is up (${Date.now() - started} ms) — ${service.db.embedded ? 'embedded PostgreSQL in ' + config.dataDir : 'external PostgreSQL'}`,
   '',
   `  health           ${service.publicUrl}/healthz   ready: ${service.publicUrl}/readyz`,
+  `  metrics          ${service.internalServer ? `${service.internalUrl}/metrics` : 'not served: public and internal share one listener'}`,
   ...tenants.flatMap((t) => [
     `  tenant ${t.slug} (${t.name})`,
     `    customer MCP   ${service.publicUrl}${customerEndpointPath(t.slug)}`,
     `    internal MCP   ${service.internalUrl}${internalEndpointPath(t.slug)}`,
     `    issuer         ${issuerFor(service.services.config, t.slug)}`,
+    `    approvals      ${service.internalUrl}/console/t/${t.slug}`,
   ]),
   '',
   '  demo logins (tenant | role | login | password)',

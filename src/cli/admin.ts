@@ -10,6 +10,8 @@
 //   clients create <tenant> --name N --audience customer|staff|any|service|resource_server
 //                  [--redirect-uri U]... [--scope "a b"] [--confidential]
 //   revoke user <tenant> <email> [--staff] | revoke client <tenant> <client_id>
+//   audit verify <tenant>     exit status 1 and the first broken entry when the chain does not verify
+//   audit export <tenant>     the tenant's audit log as JSON lines on standard output
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import postgres from 'postgres';
@@ -17,6 +19,7 @@ import { createPreregisteredClient, type ClientAudience } from '../authz/clients
 import { isAllowedRedirectUri } from '../authz/checks/redirect-uri.js';
 import { TENANT_SLUG } from '../authz/resources.js';
 import { isStaffScope, parseScope, isCustomerScope } from '../authz/scopes.js';
+import { exportAuditLog, verifyAuditChain } from '../audit/verify.js';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { createLogger } from '../log.js';
@@ -149,8 +152,20 @@ export async function runAdmin(sql: Owner, argv: string[], out: (line: string) =
       const t = await tenantId(sql, a);
       return out(`${await revokeWhere(sql, t, { clientId: need(b, 'client_id') })} revoked`);
     }
+    case 'audit verify': {
+      const report = await verifyAuditChain(sql, need(a, 'tenant'));
+      out(report.ok
+        ? `ok: ${report.entries} entries, chain intact`
+        : `BROKEN at entry ${report.firstBreak!.seq}: ${report.firstBreak!.problem} (${report.entries} entries read)`);
+      if (!report.ok) process.exitCode = 1;
+      return;
+    }
+    case 'audit export': {
+      await exportAuditLog(sql, need(a, 'tenant'), out);
+      return;
+    }
     default:
-      throw new UsageError('usage: see the header of src/cli/admin.ts (tenants|staff|customers|clients list|create|disable, revoke user|client)');
+      throw new UsageError('usage: see the header of src/cli/admin.ts (tenants|staff|customers|clients list|create|disable, revoke user|client, audit verify|export)');
   }
 }
 

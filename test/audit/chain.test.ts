@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { recordAudit } from '../../src/audit/record.js';
 import { exportAuditLog, verifyAuditChain } from '../../src/audit/verify.js';
+import { runAdmin } from '../../src/cli/admin.js';
 import { withContext } from '../../src/db/context.js';
 import { createTestDatabase, first, type TestDatabase } from '../support/database.js';
 
@@ -78,4 +79,27 @@ test('the export writes one JSON line per entry, in order', async () => {
   assert.equal(n, lines.length);
   const seqs = lines.map((l) => Number(JSON.parse(l).seq));
   assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+});
+
+test('R8 the admin command verifies a chain (exit status 1 at a break) and exports it', async () => {
+  const fresh = await createTestDatabase();
+  const { id: t } = first(await fresh.owner<{ id: string }[]>`select id from tenants where slug = 'acme'`);
+  const { id: s } = first(await fresh.owner<{ id: string }[]>`select id from staff where tenant_id = ${t} limit 1`);
+  for (let i = 0; i < 3; i++) {
+    await withContext(fresh.app, { kind: 'staff', tenantId: t, staffId: s, role: 'tenant_admin' }, (tx) =>
+      recordAudit(tx, { tenantId: t, event: 'tool.call', outcome: 'ok', actorKind: 'staff', actorId: s }));
+  }
+  const run = async (...argv: string[]) => { const out: string[] = []; await runAdmin(fresh.owner, argv, (l) => out.push(l)); return out; };
+  const before = process.exitCode;
+  try {
+    assert.match((await run('audit', 'verify', 'acme'))[0]!, /^ok: \d+ entries, chain intact$/);
+    assert.equal(process.exitCode, before);
+    const lines = await run('audit', 'export', 'acme');
+    assert.ok(lines.length >= 3 && lines.every((l) => typeof JSON.parse(l).hash === 'string'));
+    await fresh.owner`update audit_events set outcome = 'denied' where tenant_id = ${t} and seq = 2`;
+    assert.equal((await run('audit', 'verify', 'acme'))[0], `BROKEN at entry 2: content_changed (${lines.length} entries read)`);
+    assert.equal(process.exitCode, 1);
+  } finally {
+    process.exitCode = before;
+  }
 });
