@@ -19,7 +19,7 @@
 // self_approval_limit_cents covers the action's money value.
 //
 // All functions take a transaction already in the staff member's RLS context (withContext).
-import { createHash } from 'node:crypto';
+import { requestHash } from '../idempotency.js';
 import { z } from 'zod';
 import { STAFF_ROLE_SCOPES, type StaffRole } from '../authz/scopes.js';
 import { recordAudit } from '../audit/record.js';
@@ -99,19 +99,6 @@ export type RefusalCode = 'not_found' | 'not_pending' | 'expired' | 'four_eyes' 
 
 const idempotencyKey = z.string().regex(/^[\x21-\x7e]{8,128}$/);
 const justification = z.string().max(2000);
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-function requestHash(tool: string, args: unknown): string {
-  return createHash('sha256').update(`${tool}\n${canonical(args)}`).digest('hex');
-}
 
 function waitingMessage(actionId: string): string {
   return `waiting for approval (action ${actionId})`;

@@ -8,17 +8,14 @@
 //   list <tenant> [--status pending|executed|rejected|expired|failed] [--limit N]
 //   expire <tenant> [<action-id>]               without an id: every pending action past its expiry
 import { parseArgs } from 'node:util';
-import postgres from 'postgres';
+import type postgres from 'postgres';
+import { isEntryPoint, runAsOwner, UsageError } from './owner.js';
 import { expireAction, expireDueActions } from '../actions/engine.js';
 import { ActionRefused } from '../actions/executor.js';
 import { guardrailsSchema, phaseSchema } from '../actions/guardrails.js';
 import { listActions, readActionSettings, updateActionSettings, type ActionSettings } from '../actions/status.js';
-import { loadConfig } from '../config.js';
-import { openDatabase } from '../db/database.js';
 import type { Tx } from '../db/context.js';
-import { createLogger } from '../log.js';
 
-class UsageError extends Error {}
 const USAGE = 'usage: see the header of src/cli/actions.ts (show|phase|guardrails|self-approval|list|expire <tenant> …)';
 const STATUSES = ['pending', 'approved', 'rejected', 'expired', 'executed', 'failed'];
 
@@ -92,22 +89,4 @@ export async function runActions(owner: postgres.Sql, argv: string[], out: (line
   });
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const log = createLogger({ logLevel: 'warn' });
-  const db = await openDatabase(config, log);
-  const owner = postgres(db.ownerUrl, { max: 1, onnotice: () => {} });
-  try {
-    await runActions(owner, process.argv.slice(2));
-  } finally {
-    await owner.end();
-    await db.close();
-  }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((e) => {
-    console.error(e instanceof UsageError ? e.message : e);
-    process.exitCode = e instanceof UsageError ? 2 : 1;
-  });
-}
+if (isEntryPoint(import.meta.url)) void runAsOwner(runActions);

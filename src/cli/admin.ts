@@ -14,18 +14,15 @@
 //   audit export <tenant>     the tenant's audit log as JSON lines on standard output
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import postgres from 'postgres';
+import type postgres from 'postgres';
+import { isEntryPoint, runAsOwner, UsageError } from './owner.js';
 import { createPreregisteredClient, type ClientAudience } from '../authz/clients.js';
 import { isAllowedRedirectUri } from '../authz/checks/redirect-uri.js';
 import { TENANT_SLUG } from '../authz/resources.js';
 import { isStaffScope, parseScope, isCustomerScope } from '../authz/scopes.js';
 import { exportAuditLog, verifyAuditChain } from '../audit/verify.js';
-import { loadConfig } from '../config.js';
-import { openDatabase } from '../db/database.js';
-import { createLogger } from '../log.js';
 import { hashPassword } from '../tenants/passwords.js';
 
-class UsageError extends Error {}
 type Owner = postgres.Sql;
 
 const ROLES = ['supply_chain_manager', 'warehouse_lead', 'returns_specialist', 'tenant_admin'];
@@ -169,22 +166,4 @@ export async function runAdmin(sql: Owner, argv: string[], out: (line: string) =
   }
 }
 
-async function main(): Promise<void> {
-  const config = loadConfig();
-  const log = createLogger({ logLevel: 'warn' });
-  const db = await openDatabase(config, log);
-  const owner = postgres(db.ownerUrl, { max: 1, onnotice: () => {} });
-  try {
-    await runAdmin(owner, process.argv.slice(2));
-  } finally {
-    await owner.end();
-    await db.close();
-  }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((e) => {
-    console.error(e instanceof UsageError ? e.message : e);
-    process.exitCode = e instanceof UsageError ? 2 : 1;
-  });
-}
+if (isEntryPoint(import.meta.url)) void runAsOwner(runAdmin);

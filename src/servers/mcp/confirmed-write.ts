@@ -14,6 +14,7 @@
 // key and arguments returns it, the same key with other arguments is an error. The key is claimed
 // with INSERT … ON CONFLICT, so a parallel duplicate waits for the first and then returns its result.
 import { createHash, randomBytes } from 'node:crypto';
+import { requestHash } from '../../idempotency.js';
 import { hashSecret } from '../../authz/tokens.js';
 import { ToolError, type CallContext } from './capability.js';
 
@@ -27,19 +28,10 @@ export interface ConfirmationRequired {
   next_step: string;
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** The hash a confirmation and an idempotency key are bound to: the tool and its arguments. */
-export function requestHash(tool: string, args: Record<string, unknown>): string {
+export function writeRequestHash(tool: string, args: Record<string, unknown>): string {
   const { confirmation_token: _ignored, ...rest } = args;
-  return createHash('sha256').update(`${tool}\n${canonical(rest)}`).digest('hex');
+  return requestHash(tool, rest);
 }
 
 export interface ConfirmedWrite<O> {
@@ -58,7 +50,7 @@ export interface ConfirmedWrite<O> {
 
 export async function confirmedWrite<O extends Record<string, unknown>>(ctx: CallContext, w: ConfirmedWrite<O>): Promise<O | ConfirmationRequired> {
   const { tx, tenantId, subject } = ctx;
-  const hash = requestHash(w.tool, w.args);
+  const hash = writeRequestHash(w.tool, w.args);
   const key = w.args.idempotency_key;
 
   const firstResult = async (): Promise<O | null> => {
