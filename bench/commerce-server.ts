@@ -17,15 +17,17 @@ const mode = process.argv[2] === 'prepare' ? 'prepare' : 'serve';
 const dataDir = process.env.BENCH_DATA_DIR ?? '/tmp/commerce-mcp-bench';
 const orders = Number(process.env.BENCH_ORDERS ?? 10_000);
 if (mode === 'prepare') await rm(dataDir, { recursive: true, force: true });
+const rateLimitStore = process.env.BENCH_RATE_LIMIT_STORE ?? 'postgres';
 const config = loadConfig({
-  NODE_ENV: 'production',
+  // 'off' (no rate limits: to measure what they cost) is refused in production mode.
+  NODE_ENV: rateLimitStore === 'off' ? 'test' : 'production',
   HOST: '127.0.0.1', PORT: '0', INTERNAL_HOST: '127.0.0.1', INTERNAL_PORT: '0',
   DATA_DIR: dataDir, EMBEDDED_PG_PORT: process.env.BENCH_PG_PORT ?? '55610',
   LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', SEED_DEMO: mode === 'prepare' ? 'true' : 'false',
   DATABASE_POOL_MAX: process.env.BENCH_POOL ?? '40',
   // Limits are counted on every call (the cost under test) but set high enough never to refuse;
   // BENCH_RATE_LIMIT_STORE=memory measures the per-process store instead of the shared one.
-  RATE_LIMIT_STORE: process.env.BENCH_RATE_LIMIT_STORE ?? 'postgres',
+  RATE_LIMIT_STORE: rateLimitStore,
   RATE_LIMIT_TOKEN_PER_MINUTE: '1000000', RATE_LIMIT_CLIENT_PER_MINUTE: '10000000', RATE_LIMIT_TENANT_PER_MINUTE: '10000000',
 });
 const service = await startService(config, createLogger(config));
@@ -59,7 +61,8 @@ const minted = await withContext(sql, { kind: 'auth', tenantId: tenant!.id }, as
 const [order] = await withContext(sql, { kind: 'customer', tenantId: tenant!.id, customerId: minted.customerId }, (tx) =>
   tx<{ number: string }[]>`select o.number from orders o join shipments s on s.tenant_id = o.tenant_id and s.order_id = o.id
                            where s.late_cause_code is not null order by o.placed_at desc limit 1`);
-process.stdout.write(`${JSON.stringify({ url: resource, token: minted.token, orderNumber: order!.number, orders: count })}\n`);
+process.stdout.write(`${JSON.stringify({ url: resource, token: minted.token, orderNumber: order!.number, orders: count,
+  appUrl: service.db.appUrl, tenantId: tenant!.id, customerId: minted.customerId })}\n`);
 const stop = async () => {
   await service.close().catch(() => {});
   process.exit(0);

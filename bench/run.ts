@@ -8,6 +8,9 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import { recordAudit } from '../src/audit/record.js';
+import { withContext } from '../src/db/context.js';
+import { openAppPool } from '../src/db/database.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 20);
 const warmup = Number(process.env.BENCH_WARMUP ?? 5);
@@ -30,8 +33,12 @@ if (compiled) {
 }
 
 function start(script: string, ...args: string[]): Promise<Child> {
+  return startWith({}, script, ...args);
+}
+
+function startWith(env: Record<string, string>, script: string, ...args: string[]): Promise<Child> {
   const entry = compiled ? [`${BUILD}/${script.replace(/\.ts$/, '.js')}`] : ['--import', 'tsx', script];
-  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []), ...entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_OPTIONS?.split(' ').filter(Boolean) ?? []), ...entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: proc.stdout! });
     lines.once('line', (line) => resolve({ proc, info: JSON.parse(line) as Record<string, string | number> }));
@@ -108,13 +115,66 @@ try {
   await stop(bare);
 }
 
+/**
+ * What the audit entry costs on the hot path, measured in isolation: the same RLS transaction
+ * (context, one indexed read) with and without the hash-chained audit insert, 32 in flight.
+ */
+async function auditCost(info: Child['info'], seconds: number): Promise<{ without: number; with: number }> {
+  const sql = openAppPool(String(info.appUrl), 20);
+  const actor = { kind: 'customer' as const, tenantId: String(info.tenantId), customerId: String(info.customerId) };
+  const rate = async (audited: boolean) => {
+    let done = 0;
+    const until = performance.now() + seconds * 1000;
+    await Promise.all(Array.from({ length: connections }, async () => {
+      while (performance.now() < until) {
+        await withContext(sql, actor, async (tx) => {
+          await tx`select o.number, o.status from orders o where o.number = ${String(info.orderNumber)}`;
+          if (audited) {
+            await recordAudit(tx, { tenantId: actor.tenantId, event: 'tool.call', outcome: 'ok', actorKind: 'customer',
+              actorId: actor.customerId, tool: 'get_order', arguments: { order_number: info.orderNumber } });
+          }
+        });
+        done++;
+      }
+    }));
+    return Math.round(done / seconds);
+  };
+  try {
+    await rate(false); // warm-up
+    return { without: await rate(false), with: await rate(true) };
+  } finally {
+    await sql.end();
+  }
+}
+
+let noLimits: Figures | undefined;
+let audit: { without: number; with: number } | undefined;
+if (process.env.BENCH_COSTS !== '0') {
+  const unlimited = await startWith({ BENCH_RATE_LIMIT_STORE: 'off' }, 'bench/commerce-server.ts');
+  try {
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_order', arguments: { order_number: unlimited.info.orderNumber } } });
+    noLimits = await measure('commerce-mcp without rate limits', unlimited, String(unlimited.info.url), { ...mcpHeaders, Authorization: `Bearer ${unlimited.info.token}` }, body);
+    process.stderr.write('audit cost: RLS transactions with and without the audit insert…\n');
+    audit = await auditCost(unlimited.info, Math.min(duration, 10));
+  } finally {
+    await stop(unlimited);
+  }
+}
+
 const row = (name: string, f: Figures) =>
   `${name.padEnd(44)} ${String(f.rps).padStart(7)} ${String(f.p50).padStart(7)} ${String(f.p99).padStart(7)} ${String(f.peakRssMb).padStart(9)} ${String(f.errors + f.non2xx).padStart(7)}`;
 console.log(`\nautocannon, ${connections} connections, ${duration}s (after ${warmup}s warm-up); ${commerce.info.orders} orders in the database`);
 console.log(`${'server'.padEnd(44)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'peak RSS'.padStart(9)} ${'errors'.padStart(7)}`);
 console.log(row('commerce-mcp get_order (whole stack)', ours));
 console.log(row('bare SDK stateless, static tool (defaults)', base));
+if (noLimits) console.log(row('commerce-mcp without rate limits (cost)', noLimits));
 const ratio = ours.rps / base.rps;
 console.log(`\nratio (commerce-mcp / bare SDK): ${ratio.toFixed(2)}   target ≥ 1.00 ${ratio >= 1 ? 'met' : 'NOT met'}`);
 console.log(`commerce-mcp p99: ${ours.p99} ms   target ≤ 50 ms ${ours.p99 <= 50 ? 'met' : 'NOT met'}`);
 console.log(`commerce-mcp peak RSS: ${ours.peakRssMb} MB (node process; PostgreSQL runs in its own processes)   target ≤ 200 MB ${ours.peakRssMb <= 200 ? 'met' : 'NOT met'}`);
+if (noLimits) {
+  console.log(`\ncost of the shared rate limits: ${ours.rps} vs ${noLimits.rps} req/s without them (${Math.round((1 - ours.rps / noLimits.rps) * 100)} % of throughput)`);
+}
+if (audit) {
+  console.log(`cost of the audit entry: RLS transaction (context + indexed read) ${audit.without} tx/s without, ${audit.with} tx/s with the hash-chained insert (${Math.round((1 - audit.with / audit.without) * 100)} % fewer)`);
+}

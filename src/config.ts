@@ -41,8 +41,9 @@ const environment = z.object({
   // express knows (loopback, linklocal, uniquelocal).
   TRUST_PROXY: z.string().regex(/^[\w.:/, -]+$/).default('loopback'),
   // Where rate-limit budgets are counted: 'postgres' is shared by every instance (the truth);
-  // 'memory' is per process, for a single instance only.
-  RATE_LIMIT_STORE: z.enum(['postgres', 'memory']).default('postgres'),
+  // 'memory' is per process, for a single instance only; 'off' counts nothing on MCP calls and is
+  // refused in production (it exists so `npm run bench` can show what the limits cost).
+  RATE_LIMIT_STORE: z.enum(['postgres', 'memory', 'off']).default('postgres'),
   // Default MCP budgets per minute (writes count 5); a tenant may override them in its settings.
   RATE_LIMIT_TOKEN_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(120),
   RATE_LIMIT_TENANT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(6000),
@@ -74,7 +75,7 @@ export interface Config {
   seedDemo: boolean;
   allowPrivateNetworkFetch: boolean;
   trustProxy: string[];
-  rateLimitStore: 'postgres' | 'memory';
+  rateLimitStore: 'postgres' | 'memory' | 'off';
   rateLimitBudgets: { token: Budget; tenant: Budget; client: Budget };
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
@@ -95,6 +96,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.RATE_LIMIT_STORE === 'off' && e.NODE_ENV === 'production') {
+    throw new ConfigError('invalid configuration:\n  RATE_LIMIT_STORE: "off" is for benchmarks and is refused when NODE_ENV=production');
+  }
   const displayHost = (h: string) => (h === '0.0.0.0' || h === '::' ? 'localhost' : h);
   return {
     env: e.NODE_ENV,

@@ -24,3 +24,8 @@ test('private-network fetches are never allowed in production', () => {
   assert.equal(loadConfig({ NODE_ENV: 'production', ALLOW_PRIVATE_NETWORK_FETCH: 'true' }).allowPrivateNetworkFetch, false);
   assert.equal(loadConfig({ NODE_ENV: 'development', ALLOW_PRIVATE_NETWORK_FETCH: 'true' }).allowPrivateNetworkFetch, true);
 });
+
+test('rate limits cannot be switched off in production', () => {
+  assert.throws(() => loadConfig({ NODE_ENV: 'production', RATE_LIMIT_STORE: 'off' }), /RATE_LIMIT_STORE/);
+  assert.equal(loadConfig({ NODE_ENV: 'test', RATE_LIMIT_STORE: 'off' }).rateLimitStore, 'off');
+});

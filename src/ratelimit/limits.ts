@@ -44,7 +44,7 @@ export type Decision =
 export class RateLimitStoreUnavailable extends Error {}
 
 export interface RateLimitsOptions {
-  store: 'postgres' | 'memory';
+  store: 'postgres' | 'memory' | 'off';
   budgets?: Partial<Budgets>;
 }
 
@@ -66,7 +66,7 @@ export class RateLimits {
     let limiter = this.#limiters.get(id);
     if (!limiter) {
       const common = { keyPrefix: scope, points: budget.points, duration: budget.durationSeconds };
-      limiter = this.#store === 'memory'
+      limiter = this.#store !== 'postgres'
         ? new RateLimiterMemory(common)
         : new RateLimiterPostgres({
             ...common,
@@ -102,6 +102,7 @@ export class RateLimits {
    */
   async consumeCall(call: { tenantId: string; tokenId: string; clientId: string; weight: number; overrides?: Partial<Budgets> }): Promise<Decision> {
     const b = { ...this.budgets, ...call.overrides };
+    if (this.#store === 'off') return { allowed: true, scope: 'token', limit: b.token.points, windowSeconds: b.token.durationSeconds, remaining: b.token.points, resetSeconds: 0 };
     const t = `t:${call.tenantId}`;
     const decisions = await Promise.all([
       this.#consume('token', `${t}:token:${call.tokenId}`, call.weight, b.token),
