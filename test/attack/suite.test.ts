@@ -13,7 +13,6 @@ import { startTestService, type TestService } from '../support/service.js';
 
 /** Rows that cannot run here, and why. Anything else not passing fails this test. */
 const NOT_APPLICABLE: Record<string, RegExp> = {
-  A6: /no approval console/, // until the approval console lands on the internal listener
   F1: /control of the deployment's PostgreSQL/,
   F2: /slow queries inside the deployment/,
   F5: /second instance/,
