@@ -95,7 +95,8 @@ async function measure(name: string, child: Child, url: string, headers: Record<
 const mcpHeaders = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': '2025-11-25' };
 
 process.stderr.write('preparing the database (embedded PostgreSQL, demo seed + volume data)…\n');
-await stop(await start('bench/commerce-server.ts', 'prepare'));
+// BENCH_PREPARE=0 reuses the database of an earlier run in BENCH_DATA_DIR (the 1 M-order fill takes minutes).
+if (process.env.BENCH_PREPARE !== '0') await stop(await start('bench/commerce-server.ts', 'prepare'));
 process.stderr.write('starting commerce-mcp…\n');
 const commerce = await start('bench/commerce-server.ts');
 let ours: Figures;
