@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { DatabaseProbe } from './database.js';
 import { Http } from './http.js';
 import {
-  discover, obtainTokens, registerClient, type AuthorizationRequest, type Credentials, type Discovery, type RegisteredClient, type Tokens,
+  discover, obtainTokens, refresh, registerClient, type AuthorizationRequest, type Credentials, type Discovery, type RegisteredClient, type Tokens,
 } from './oauth.js';
 
 export type Persona = 'customer' | 'otherCustomer' | 'otherTenantCustomer' | 'staff' | 'approver';
@@ -134,5 +134,22 @@ export class AttackContext {
 
   async accessToken(who: Persona): Promise<string> {
     return (await this.tokens(who)).access_token;
+  }
+
+  /**
+   * Before each row: every persona token family already in use is refreshed (rotation), so each row
+   * gets a new access token and its own per-token rate-limit budget. Without this the suite spends
+   * one token's budget across rows (120 calls a minute by default) and later rows meet 429s that
+   * say nothing about the row itself. Runs between rows, never concurrently with a refresh.
+   */
+  async renewTokens(): Promise<void> {
+    for (const [key, promise] of [...this.#memo]) {
+      if (!key.startsWith('tokens:')) continue;
+      const current = await (promise as ReturnType<AttackContext['tokens']>).catch(() => undefined);
+      if (!current?.refresh_token) continue;
+      const r = await refresh(this.http, current.request.discovery.as, current.request.clientId, current.refresh_token);
+      if (r.status !== 200 || typeof r.body.access_token !== 'string') continue; // keep the old one; the row will say what fails
+      this.#memo.set(key, Promise.resolve({ ...current, access_token: r.body.access_token as string, refresh_token: (r.body.refresh_token as string | undefined) ?? current.refresh_token }));
+    }
   }
 }

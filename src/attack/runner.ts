@@ -53,8 +53,14 @@ export async function runSuite(options: AttackOptions, rows: readonly AttackRow[
   };
   try {
     const background = selected.filter((r) => r.concurrent).map((r) => runOne(r, selected.indexOf(r)));
-    for (const row of selected.filter((r) => !r.concurrent && !r.flood)) await runOne(row, selected.indexOf(row));
-    for (const row of selected.filter((r) => !r.concurrent && r.flood)) await runOne(row, selected.indexOf(row));
+    for (const row of selected.filter((r) => !r.concurrent && !r.flood)) {
+      await ctx.renewTokens().catch(() => {});
+      await runOne(row, selected.indexOf(row));
+    }
+    for (const row of selected.filter((r) => !r.concurrent && r.flood)) {
+      await ctx.renewTokens().catch(() => {});
+      await runOne(row, selected.indexOf(row));
+    }
     await Promise.all(background);
   } finally {
     await ctx.database?.close();

@@ -1,14 +1,14 @@
 // A5, F4: a write happens exactly once. Parallel duplicates with one idempotency key return the one
 // result; the same key with other arguments is an error; a retry after a dropped connection returns
 // the original result (PRODUCT.md §1, §7 "Nothing lost").
-import type { AttackContext } from '../context.js';
+import type { AttackContext, Persona } from '../context.js';
 import { callTool, mustCall, type ToolAnswer } from '../mcp.js';
 import { Checks, type AttackRow } from '../types.js';
 import { short, sleep } from './common.js';
 import { orderableSku, returnableLine, returnableQuantity } from './customer-data.js';
 
-async function confirmation(ctx: AttackContext, tool: string, args: Record<string, unknown>): Promise<string | undefined> {
-  const first = await callTool(ctx.http, ctx.customerUrl(), await ctx.accessToken('customer'), tool, args);
+async function confirmation(ctx: AttackContext, tool: string, args: Record<string, unknown>, who: Persona = 'customer'): Promise<string | undefined> {
+  const first = await callTool(ctx.http, ctx.customerUrl(ctx.tenantOf(who)), await ctx.accessToken(who), tool, args);
   return first.structured?.confirmation_token as string | undefined;
 }
 
@@ -22,20 +22,25 @@ export const a5: AttackRow = {
     const c = new Checks();
     const url = ctx.customerUrl();
     const token = await ctx.accessToken('customer');
-    // Returns: one returnable line, three parallel confirmed calls with one key.
-    const line = await returnableLine(ctx, 'customer');
-    if (c.expect('fixtures: a returnable line exists', Boolean(line), line ? `${line.order_number} line ${line.line_no} ×${line.returnable_quantity}` : 'none')) {
+    // Returns: one returnable line, three parallel confirmed calls with one key. Each run uses up a
+    // line, so a re-run against the same data falls back to the second customer persona.
+    let returner: Persona = 'customer';
+    let line = await returnableLine(ctx, returner);
+    if (!line) line = await returnableLine(ctx, (returner = 'otherCustomer'));
+    const rUrl = ctx.customerUrl(ctx.tenantOf(returner));
+    const rToken = await ctx.accessToken(returner);
+    if (c.expect('fixtures: a returnable line exists', Boolean(line), line ? `${returner}: ${line.order_number} line ${line.line_no} ×${line.returnable_quantity}` : 'none left for either customer persona: reseed the deployment or pass other --customer logins')) {
       const args = { order_number: line!.order_number, lines: [{ line_no: line!.line_no, quantity: line!.returnable_quantity }], reason: 'Arrived scratched (attack suite A5)', idempotency_key: `attack-${ctx.runId}-a5-return` };
-      const confirm = await confirmation(ctx, 'start_return', args);
+      const confirm = await confirmation(ctx, 'start_return', args, returner);
       if (c.expect('two-step confirmation issued', Boolean(confirm), confirm ? 'confirmation_token' : 'none')) {
-        const parallel = await Promise.all([0, 1, 2].map(() => callTool(ctx.http, url, token, 'start_return', { ...args, confirmation_token: confirm })));
+        const parallel = await Promise.all([0, 1, 2].map(() => callTool(ctx.http, rUrl, rToken, 'start_return', { ...args, confirmation_token: confirm })));
         const numbers = parallel.map((a) => number(a, 'return_number'));
         c.expect('parallel duplicates → one return', numbers.every((n) => n === numbers[0] && n.startsWith('RMA')), numbers.join(', '));
-        const left = await returnableQuantity(ctx, 'customer', line!.order_number, line!.line_no);
+        const left = await returnableQuantity(ctx, returner, line!.order_number, line!.line_no);
         c.expect('returnable quantity consumed once', left === 0, `returnable now ${left}`);
-        const other = await callTool(ctx.http, url, token, 'start_return', { ...args, reason: 'different reason' });
+        const other = await callTool(ctx.http, rUrl, rToken, 'start_return', { ...args, reason: 'different reason' });
         c.expect('same key + different arguments → error', other.isError && !other.structured?.return_number, short(other.content, 100));
-        const again = await callTool(ctx.http, url, token, 'start_return', { ...args, idempotency_key: `attack-${ctx.runId}-a5-return2` });
+        const again = await callTool(ctx.http, rUrl, rToken, 'start_return', { ...args, idempotency_key: `attack-${ctx.runId}-a5-return2` });
         c.expect('a second return of the same line (new key) is refused', again.isError, short(again.content, 100));
         ctx.shared.set('a5.return', numbers[0]);
       }

@@ -264,7 +264,7 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
     let tokenInfo: CallContext['token'] | undefined;
     type Outcome = {
       status: number; body?: unknown; challenge?: Challenge; audited?: Promise<void>;
-      rpcError?: { code: number; message: string }; headers?: Record<string, string>;
+      rpcError?: { code: number; message: string };
     };
     let headers: Record<string, string> = {};
     const audit = (tx: Tx, a: SubjectActor) =>
