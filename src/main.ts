@@ -26,7 +26,7 @@ const service = await startService(config, log).catch((error) => {
 const tenants = await service.services.tenants.list();
 const lines = [
   '',
-  `commerce-mcp is up (${Date.now() - started} ms) — ${service.db.embedded ? 'embedded PostgreSQL in ' + config.dataDir : 'external PostgreSQL'}`,
+  `commerce-mcp is up (${Date.now() - started} ms) — ${service.db.embedded ? 'embedded PostgreSQL in ' + service.db.embedded.databaseDir : 'external PostgreSQL'}`,
   '',
   `  health           ${service.publicUrl}/healthz   ready: ${service.publicUrl}/readyz`,
   `  metrics          ${service.internalServer ? `${service.internalUrl}/metrics` : 'not served: public and internal share one listener'}`,
