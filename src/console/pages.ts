@@ -2,21 +2,13 @@
 // src/authz/html.ts). Text that came from an assistant (justification, arguments) or a customer
 // (return reasons) is shown in marked blocks as data, never as part of our own wording (P1).
 import type { Response } from 'express';
-import { html, Html } from '../authz/html.js';
+import { html, Html, setPageSecurityHeaders } from '../authz/html.js';
 import type { ActionStatus } from '../actions/status.js';
 import { LIMIT_DESCRIPTIONS, TOOL_LIMITS, WRITE_TOOLS, type Guardrails } from '../actions/guardrails.js';
 import { WRITE_EXECUTORS } from '../actions/tools.js';
 import type { ActionSettings } from '../actions/status.js';
 import { consolePath, type ConsoleStaff } from './session.js';
 
-export function setConsoleHeaders(res: Response): void {
-  res.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
-  res.set('X-Frame-Options', 'DENY');
-  res.set('X-Content-Type-Options', 'nosniff');
-  res.set('Referrer-Policy', 'same-origin');
-  res.set('Cache-Control', 'no-store');
-  res.set('Pragma', 'no-cache');
-}
 
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f}
 h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:2rem}header{display:flex;justify-content:space-between;align-items:center;gap:1rem}
@@ -28,7 +20,7 @@ label{display:block;margin:.6rem 0 .2rem}textarea{width:100%;min-height:3rem;box
 button{margin:.5rem .5rem 0 0;padding:.4rem .9rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;font-size:.9rem;vertical-align:top}`;
 
 export function sendConsolePage(res: Response, status: number, title: string, body: Html): void {
-  setConsoleHeaders(res);
+  setPageSecurityHeaders(res); // O9: as the sign-in pages: not frameable, no script, forms to us only
   const page = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title}</title><style>${new Html(STYLE)}</style></head>
