@@ -69,7 +69,7 @@ export function rawRequest(url: string, options: { method?: string; headers?: Re
 
 /** A minimal browser: a cookie jar by name, same-origin form posts, no automatic redirects. */
 export class Browser {
-  readonly cookies = new Map<string, string>();
+  cookies = new Map<string, string>();
   constructor(readonly http: Http, readonly origin: string) {}
 
   async fetch(url: string, init: RequestInit = {}): Promise<Response> {

@@ -2,6 +2,7 @@
 // a cookie jar, the real login and consent forms with their CSRF tokens. No shortcuts into the DB.
 import { createHash, randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
+import { Browser as SuiteBrowser, Http } from '../../src/attack/http.js';
 import { DEMO_LOGINS } from '../../src/seed/demo.js';
 
 export const ACME_CUSTOMER = DEMO_LOGINS.find((l) => l.tenant === 'acme' && l.role === 'customer')!;
@@ -16,31 +17,10 @@ export function pkce(): { verifier: string; challenge: string } {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
-/** A minimal browser: cookies by name (path-agnostic is enough here), no automatic redirects. */
-export class Browser {
-  cookies = new Map<string, string>();
-  constructor(readonly origin: string) {}
-  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(new URL(url, this.origin), { ...init, headers, redirect: 'manual' });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const i = pair!.indexOf('=');
-      const name = pair!.slice(0, i);
-      const value = pair!.slice(i + 1);
-      if (/max-age=0|expires=thu, 01 jan 1970/i.test(c) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return res;
-  }
-  /** POSTs a form as a same-origin browser would. */
-  post(url: string, form: Record<string, string>, extraHeaders: Record<string, string> = {}): Promise<Response> {
-    return this.fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: this.origin, ...extraHeaders },
-      body: new URLSearchParams(form).toString(),
-    });
+/** The attack suite's minimal browser (cookie jar, no automatic redirects, same-origin form posts), bounded by a timeout. */
+export class Browser extends SuiteBrowser {
+  constructor(origin: string) {
+    super(new Http({ timeoutMs: 30_000 }), origin);
   }
 }
 
