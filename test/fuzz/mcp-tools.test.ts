@@ -16,7 +16,8 @@ import {
 } from './support.js';
 
 /** No request may take longer than this: no unbounded work (M7, A4). */
-const ANSWER_BOUND_MS = 5_000;
+/** An answer later than this is a hang, not a slow machine. */
+const ANSWER_BOUND_MS = 30_000;
 /** src/servers/mcp/http-checks.ts: MAX_BODY_BYTES and MAX_JSON_DEPTH. */
 const BODY_LIMIT = 64 * 1024;
 const DEPTH_LIMIT = 32;
