@@ -1,4 +1,4 @@
-// The one action mechanism (PRODUCT.md §1, issue 5). Every internal write becomes a row of
+// The one action mechanism (docs/DESIGN.md §1, issue 5). Every internal write becomes a row of
 // pending_actions; the phase and guardrails decide whether it runs at once or waits for a human.
 //
 // Exactly once:

@@ -1,4 +1,4 @@
-// The maturity phases and guardrails (PRODUCT.md §1, "Human in the loop"). Pure policy: given the
+// The maturity phases and guardrails (docs/DESIGN.md §1, "Human in the loop"). Pure policy: given the
 // tenant's phase, its guardrail entry for one tool and what the request measures, say whether the
 // action runs now or waits for a human. No I/O, so every boundary is testable on its own.
 //

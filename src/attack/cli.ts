@@ -1,4 +1,4 @@
-// `npm run attack -- --target <base URL> [options]`: runs the attack catalogue (../shared/SECURITY.md)
+// `npm run attack -- --target <base URL> [options]`: runs the attack catalogue (docs/ATTACK-CATALOGUE.md)
 // against a deployment and prints, row by row, the attack, the secure behaviour expected and what
 // happened. Exit status 1 when any row fails, 2 on a usage error. docs/SECURITY-TESTING.md has more.
 import { writeFile } from 'node:fs/promises';

@@ -39,7 +39,7 @@ export function openAppPool(appUrl: string, max: number): Sql {
 }
 
 /**
- * The rate-limit counters' own small pool (PRODUCT.md §4). Its commits do not wait for the WAL
+ * The rate-limit counters' own small pool (docs/DESIGN.md §4). Its commits do not wait for the WAL
  * flush (synchronous_commit off): a crash may forget the last few increments of a budget, which
  * errs towards the caller for a moment; every request no longer pays an fsync for its counter.
  * Being separate, a counter update never waits for a connection that a transaction holds.

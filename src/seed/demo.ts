@@ -1,4 +1,4 @@
-// The demo tenants (PRODUCT.md §6: "migrated and seeded with demo tenants"; §1: "seeded fixture
+// The demo tenants (docs/DESIGN.md §6: "migrated and seeded with demo tenants"; §1: "seeded fixture
 // tenants with canary data"). Deterministic: content comes from fixtures.ts and a PRNG seeded per
 // tenant, and dates are offsets from one reference time, so a late shipment stays late and two fresh
 // databases get the same logins, numbers, statuses and counts. Row ids come from the database's

@@ -1,4 +1,4 @@
-// F2 (SECURITY.md): the pool exhausted by slow queries. A small pool (DATABASE_POOL_MAX=4: the
+// F2 (docs/ATTACK-CATALOGUE.md): the pool exhausted by slow queries. A small pool (DATABASE_POOL_MAX=4: the
 // admission gate in src/db/context.ts admits 4 transactions, at most 3 per tenant, and waits at
 // most 2 s for a slot). Slow work is pg_sleep inside withContext on the service's own pool.
 // Expected: a bounded wait, then 503 with Retry-After; other tenants and /healthz unaffected;

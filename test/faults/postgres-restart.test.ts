@@ -1,4 +1,4 @@
-// F1 (SECURITY.md; PRODUCT.md §7 "Nothing lost"): PostgreSQL restarted under load. The service runs
+// F1 (docs/ATTACK-CATALOGUE.md; docs/DESIGN.md §7 "Nothing lost"): PostgreSQL restarted under load. The service runs
 // on an embedded PostgreSQL of its own (temporary DATA_DIR, free port), so stopping it touches no
 // other test. Eight clients drive a steady, bounded load — readers on list_orders/get_order/
 // search_products, writers placing orders through the confirmed, idempotent place_order — while

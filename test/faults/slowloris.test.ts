@@ -1,4 +1,4 @@
-// F3 (SECURITY.md): slow clients. A handful of raw sockets send a request's headers one byte at a
+// F3 (docs/ATTACK-CATALOGUE.md): slow clients. A handful of raw sockets send a request's headers one byte at a
 // time and never finish; the server's header timeout (src/service.ts `hardened`: 10 s) must close
 // them, while normal requests on both listeners keep succeeding. Bounded: the scenario ends by
 // itself after SCENARIO_MS and every socket is destroyed.

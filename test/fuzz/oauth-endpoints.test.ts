@@ -1,5 +1,5 @@
-// Property-based fuzzing of every OAuth endpoint's parameters (issue 7 part 3; SECURITY.md A4, M7,
-// O-rows; PRODUCT.md §7 "Bad input gets a clear error"). Arbitrary and mutated parameters at
+// Property-based fuzzing of every OAuth endpoint's parameters (issue 7 part 3; docs/ATTACK-CATALOGUE.md A4, M7,
+// O-rows; docs/DESIGN.md §7 "Bad input gets a clear error"). Arbitrary and mutated parameters at
 // /authorize (query), /token (form), /register (JSON), /revoke and /introspect (form): never a 5xx,
 // never a stack trace, a 4xx with an RFC error code (or the documented success shape), an answer
 // within a bound, and on rejection not one row created or changed anywhere (oauth_clients included).

@@ -1,4 +1,4 @@
-// The demo seed (PRODUCT.md §1 "seeded fixture tenants with canary data", §6 "seeded with demo
+// The demo seed (docs/DESIGN.md §1 "seeded fixture tenants with canary data", §6 "seeded with demo
 // tenants"): deterministic, idempotent, covering every status the tools report on, and with
 // tenant-distinct canaries that the application role only ever sees inside their own tenant.
 import assert from 'node:assert/strict';

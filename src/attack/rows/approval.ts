@@ -1,4 +1,4 @@
-// A6: four-eyes approval in the console (PRODUCT.md §1): an approver cannot approve their own
+// A6: four-eyes approval in the console (docs/DESIGN.md §1): an approver cannot approve their own
 // action; expired or rejected actions cannot be approved; a replayed approval form is refused.
 //
 // Driven end to end through the deployment's own interfaces: staff member X (--staff) asks for

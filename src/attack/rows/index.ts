@@ -1,4 +1,4 @@
-// Every row of the attack catalogue (../shared/SECURITY.md), in catalogue order.
+// Every row of the attack catalogue (docs/ATTACK-CATALOGUE.md), in catalogue order.
 import type { AttackRow } from '../types.js';
 import { a6 } from './approval.js';
 import { o12 } from './audience.js';

@@ -1,4 +1,4 @@
-// The internal write tools (PRODUCT.md §1, issue 5): one MCP tool per action executor, each a thin
+// The internal write tools (docs/DESIGN.md §1, issue 5): one MCP tool per action executor, each a thin
 // wrapper over the action engine (src/actions/engine.ts). The engine validates the arguments against
 // the tenant's data, records the action and decides by phase and guardrails whether it runs now or
 // waits for a human; this module only maps MCP in and out:
