@@ -22,6 +22,7 @@ const USAGE = `usage: npm run attack -- --target <public base URL> [options]
   --other-tenant-customer <l:p> a customer of --other-tenant
   --staff <login:password>      a staff member of --tenant with ops:read (default: demo supply-chain manager)
   --approver <login:password>   another staff member with approver rights (A6)
+  --returns <login:password>    a staff member who may refund but not approve (A7; default: demo returns specialist)
   --client-id <id> --redirect-uri <uri>   use a pre-registered public client instead of registering one
   --database-url <URL>          owner or superuser URL of the deployment's PostgreSQL (local only): R rows
   --app-database-url <URL>      the application role's URL (derived from --database-url when absent)
@@ -60,7 +61,7 @@ export function parseOptions(argv: string[], log: (line: string) => void = conso
       target: { type: 'string' }, internal: { type: 'string' }, target2: { type: 'string' },
       tenant: { type: 'string', default: 'acme' }, 'other-tenant': { type: 'string', default: 'globex' },
       customer: { type: 'string' }, 'other-customer': { type: 'string' }, 'other-tenant-customer': { type: 'string' },
-      staff: { type: 'string' }, approver: { type: 'string' },
+      staff: { type: 'string' }, approver: { type: 'string' }, returns: { type: 'string' },
       'client-id': { type: 'string' }, 'redirect-uri': { type: 'string' },
       'database-url': { type: 'string' }, 'app-database-url': { type: 'string' }, 'app-role': { type: 'string', default: 'commerce_app' },
       only: { type: 'string' }, json: { type: 'string' }, timeout: { type: 'string', default: '10000' },
@@ -95,6 +96,7 @@ export function parseOptions(argv: string[], log: (line: string) => void = conso
     otherTenantCustomer: credentials(values['other-tenant-customer'], demo(otherTenant, 'customer', 0)),
     staff: credentials(values.staff, demo(tenant, 'supply_chain_manager')),
     approver: credentials(values.approver, demo(tenant, 'tenant_admin')),
+    returns: credentials(values.returns, demo(tenant, 'returns_specialist')),
   };
   return {
     target, internal, target2, tenant, otherTenant, credentials: creds,

@@ -3,7 +3,11 @@
 //
 //   show <tenant>                               phase, guardrails, self-approval limit
 //   phase <tenant> <1|2|3>
-//   guardrails <tenant> '<json>'                e.g. '{"issue_refund":{"max_amount_cents":5000}}'
+//   guardrails <tenant>                         every tool's limits, per action and in aggregate, one a line
+//   guardrails <tenant> '<json>'                replaces the document, e.g. '{"issue_refund":{"max_amount_cents":5000,
+//                                               "per_order_max_amount_cents":5000}}'
+//   guardrails <tenant> <tool>.<limit>=<n> …    sets single limits (n = none removes one), e.g.
+//                                               issue_refund.per_customer_day_max_amount_cents=10000
 //   self-approval <tenant> <cents>              0 = never
 //   list <tenant> [--status pending|executed|rejected|expired|failed] [--limit N]
 //   expire <tenant> [<action-id>]               without an id: every pending action past its expiry
@@ -12,7 +16,7 @@ import type postgres from 'postgres';
 import { isEntryPoint, runAsOwner, UsageError } from './owner.js';
 import { expireAction, expireDueActions } from '../actions/engine.js';
 import { ActionRefused } from '../actions/executor.js';
-import { guardrailsSchema, phaseSchema } from '../actions/guardrails.js';
+import { describeLimit, guardrailsSchema, phaseSchema, TOOL_AGGREGATES, TOOL_LIMITS, WRITE_TOOLS } from '../actions/guardrails.js';
 import { listActions, readActionSettings, updateActionSettings, type ActionSettings } from '../actions/status.js';
 import type { Tx } from '../db/context.js';
 
@@ -30,6 +34,39 @@ function show(out: (line: string) => void, s: ActionSettings): void {
   out(`phase\t${s.phase}${s.phase >= 3 ? ' (customer endpoint enabled)' : ''}`);
   out(`self_approval_limit_cents\t${s.selfApprovalLimitCents}`);
   out(`guardrails\t${JSON.stringify(s.guardrails)}`);
+}
+
+/** Every tool's limits, one a line: tool, limit, value (or "—" when not set), what it limits. */
+function listGuardrails(out: (line: string) => void, s: ActionSettings): void {
+  const g = s.guardrails as Record<string, Record<string, unknown> | undefined>;
+  for (const tool of WRITE_TOOLS) {
+    const keys = [...TOOL_LIMITS[tool], ...TOOL_AGGREGATES[tool], ...(TOOL_LIMITS[tool].length === 0 ? ['run_at_once'] : [])];
+    for (const key of keys) {
+      const v = g[tool]?.[key];
+      out([tool, key, v === undefined ? '—' : String(v), key === 'run_at_once' ? 'runs at once in phases 2 and 3' : describeLimit(key)].join('\t'));
+    }
+  }
+}
+
+function parseJson(value: string): unknown {
+  try { return JSON.parse(value); } catch { throw new UsageError('guardrails must be a JSON object'); }
+}
+
+/** The current document with `tool.limit=n` assignments applied (`none` removes a limit). */
+function withLimits(current: unknown, assignments: string[]): Record<string, Record<string, unknown>> {
+  const next = structuredClone((current ?? {}) as Record<string, Record<string, unknown>>);
+  for (const a of assignments) {
+    const m = /^([a-z_]+)\.([a-z_]+)=(.*)$/.exec(a);
+    if (!m) throw new UsageError(`expected <tool>.<limit>=<n>, got "${a}"`);
+    const [, tool, key, raw] = m as unknown as [string, string, string, string];
+    const entry = (next[tool] ??= {});
+    if (raw === 'none' || raw === '') delete entry[key];
+    else if (key === 'run_at_once') entry[key] = raw === 'true';
+    else if (raw.trim() === '' || !Number.isFinite(Number(raw))) throw new UsageError(`${tool}.${key}: ${raw} is not a number`);
+    else entry[key] = Number(raw);
+    if (Object.keys(entry).length === 0) delete next[tool];
+  }
+  return next;
 }
 
 /** Runs one command as the owner role (RLS: the owner_maintenance policies). */
@@ -58,8 +95,8 @@ export async function runActions(owner: postgres.Sql, argv: string[], out: (line
         return update({ ...current, phase: phase.data });
       }
       case 'guardrails': {
-        let json: unknown;
-        try { json = JSON.parse(value ?? ''); } catch { throw new UsageError('guardrails must be a JSON object'); }
+        if (value === undefined) return listGuardrails(out, current);
+        const json = value.trimStart().startsWith('{') ? parseJson(value) : withLimits(current.guardrails, positionals.slice(2));
         const g = guardrailsSchema.safeParse(json);
         if (!g.success) throw new UsageError(`invalid guardrails: ${g.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
         return update({ ...current, guardrails: g.data });

@@ -327,6 +327,8 @@ class TenantBuilder {
           id: product.id, sku: `${c.code}-${String(i + 1).padStart(3, '0')}`, name: p.name,
           description: `${p.name} from the ${c.category} range. Catalogue ref ${f.canary}.`,
           category: c.category, returnable: c.returnable, active: true, created_at: addDays(this.ref, -400),
+          // The catalogue cost on file (A8: what a reorder is valued at), as the purchase orders below.
+          unit_cost_cents: Math.round(p.priceCents * 0.45),
         });
         for (const price of product.prices) {
           this.add('product_prices', {

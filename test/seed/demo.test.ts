@@ -152,7 +152,12 @@ describe('demo seed on fresh databases', () => {
       from tenants t join tenant_settings s on s.tenant_id = t.id order by t.slug`;
     const bySlug = Object.fromEntries(rows.map((r) => [r.slug, r]));
     assert.equal(bySlug.acme!.phase, 3);
-    assert.deepEqual(bySlug.acme!.guardrails, { create_reorder: { max_quantity: 100, max_value_cents: 500000 }, issue_refund: { max_amount_cents: 5000 } });
+    assert.deepEqual(bySlug.acme!.guardrails, {
+    create_reorder: { max_quantity: 100, max_value_cents: 500000, per_product_day_max_quantity: 200, per_product_day_max_value_cents: 1000000,
+      per_requester_day_max_value_cents: 2000000, per_tenant_day_max_value_cents: 5000000 },
+    issue_refund: { max_amount_cents: 5000, per_order_max_amount_cents: 5000, per_customer_day_max_amount_cents: 10000,
+      per_requester_day_max_amount_cents: 25000, per_tenant_day_max_amount_cents: 100000 },
+  });
     assert.equal(bySlug.globex!.phase, 3);
     assert.deepEqual(bySlug.globex!.guardrails, {});
     assert.equal(bySlug.canary!.phase, 1);

@@ -21,11 +21,11 @@ interface Page {
   location: string | null;
 }
 
-/** One staff member's console session, as a browser would hold it. */
-class ConsoleSession {
+/** One staff member's console session, as a browser would hold it (also used by the A7/A8 rows to withdraw). */
+export class ConsoleSession {
   private constructor(readonly browser: Browser, readonly base: string, readonly login: string) {}
 
-  static async signIn(ctx: AttackContext, who: 'staff' | 'approver'): Promise<ConsoleSession> {
+  static async signIn(ctx: AttackContext, who: 'staff' | 'approver' | 'returns'): Promise<ConsoleSession> {
     const internal = ctx.options.internal!;
     const base = `${internal}/console/t/${ctx.options.tenant}`;
     const browser = new Browser(ctx.http, new URL(internal).origin);
