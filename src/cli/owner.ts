@@ -3,6 +3,7 @@
 // (DATABASE_URL, the running service's embedded server, or an embedded server of the command's own
 // when none runs: src/db/database.ts openOwnerDatabase); listings with a header row or --json; and
 // one way to end: 0 done, 1 failed or found a problem, 2 usage error (src/cli/terminal.ts).
+import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { pino } from 'pino';
 import postgres from 'postgres';
@@ -253,5 +254,5 @@ export async function runCommandLine(set: CommandSet, argv: readonly string[] = 
 
 /** True when `moduleUrl` is the script node was started with (not imported by a test). */
 export function isEntryPoint(moduleUrl: string): boolean {
-  return moduleUrl === `file://${process.argv[1]}`;
+  return process.argv[1] !== undefined && moduleUrl === pathToFileURL(process.argv[1]).href;
 }
