@@ -22,7 +22,7 @@ export function watchTerminal(showStack: () => boolean): void {
     });
   }
   const crash = (error: unknown) => {
-    if (error instanceof OutputClosed || outputClosed) process.exit(EXIT.ok);
+    if (error instanceof OutputClosed) process.exit(EXIT.ok);
     printError(error, showStack());
     process.exit(EXIT.failed);
   };
@@ -36,13 +36,9 @@ export function writeLine(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-export function isOutputClosed(): boolean {
-  return outputClosed;
-}
-
 /** One line on standard error: the message (and its cause's), or the stack when debugging. */
 export function printError(error: unknown, showStack: boolean): void {
-  if (outputClosed && error instanceof OutputClosed) return;
+  if (error instanceof OutputClosed) return;
   let text: string;
   if (showStack && error instanceof Error && error.stack) text = error.stack;
   else if (error instanceof Error) {
