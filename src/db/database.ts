@@ -86,6 +86,11 @@ async function openOwnerSide(config: Config, log: Logger): Promise<{ ownerUrl: s
 }
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+  if (!config.database.ownerUrl) {
+    // Said plainly, rather than as the embedded server's failure to start on a cluster in use.
+    const running = await findRunningServer(config.dataDir);
+    if (running) throw new Error(`the service already runs on ${config.dataDir} (pid ${running.pid}): stop it first, or use another DATA_DIR`);
+  }
   const { ownerUrl, appUrl, embedded } = await openOwnerSide(config, log);
   const sql = openAppPool(appUrl, config.database.poolMax);
   const rateLimitSql = openRateLimitPool(appUrl);

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import postgres from 'postgres';
-import { commandEnvironment, runCommand, runPipeline, startService, STACK_FRAME, type Environment, type RunningService } from './support.js';
+import { commandEnvironment, runCommand, runPipeline, runScript, startService, STACK_FRAME, type Environment, type RunningService } from './support.js';
 
 let environment: Environment;
 let service: RunningService;
@@ -130,6 +130,12 @@ test('piping into head ends the command quietly: status 0, no error output, one 
   assert.equal(piped.stderr, '');
   assert.equal(piped.stdout.trimEnd().split('\n').length, 1);
   assert.ok(JSON.parse(piped.stdout));
+});
+
+test('a second npm start on the same DATA_DIR says the service already runs (exit status 1)', async () => {
+  const second = await runScript(env, 'src/main.ts');
+  assert.equal(second.code, 1);
+  assert.match(second.stdout + second.stderr, new RegExp(`the service already runs on .* \\(pid ${service.pid}\\)`));
 });
 
 test('a clean stop removes the connection file', async () => {

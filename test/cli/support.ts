@@ -52,9 +52,14 @@ function finished(child: ChildProcess): Promise<Finished> {
   });
 }
 
+/** Runs a TypeScript file of the repository (node with tsx) to the end. */
+export function runScript(env: NodeJS.ProcessEnv, path: string, ...args: string[]): Promise<Finished> {
+  return finished(spawn(process.execPath, ['--import', 'tsx', path, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
 /** Runs `src/cli/<script>.ts …args` to the end. */
 export function runCommand(env: NodeJS.ProcessEnv, script: 'admin' | 'actions' | 'seed', ...args: string[]): Promise<Finished> {
-  return finished(spawn(process.execPath, ['--import', 'tsx', `src/cli/${script}.ts`, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  return runScript(env, `src/cli/${script}.ts`, ...args);
 }
 
 /** Runs a shell pipeline (bash, pipefail: the status is the first failing command's). */
