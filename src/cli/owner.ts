@@ -36,7 +36,7 @@ export interface Call {
 export interface Subcommand {
   /** The words that name it: 'tenants list'. */
   name: string;
-  /** Its arguments as usage shows them: '<tenant> [<action-id>] [--limit N]'. `<x>` is required, `[<x>]` optional. */
+  /** Its arguments as usage shows them: '<tenant> [<action-id>] [--limit N]'. `<x>` is required, `[<x>]` optional, `[<x>...]` repeats. */
   args?: string;
   /** One line for the overview, more after it for --help. */
   summary: string;
@@ -83,12 +83,16 @@ function help(set: CommandSet, c: Subcommand): string {
   return [`usage: ${usageLine(set, c)}`, '', c.summary, ...(c.details ? [c.details] : []), '', EXIT_STATUS_NOTE].join('\n');
 }
 
-/** `<x>` and `'<x>'` are required, `[<x>]` optional; option descriptions (`[--x …]`) are not positionals. */
-function positionalsOf(c: Subcommand): { required: string[]; optional: string[] } {
+/**
+ * `<x>` and `'<x>'` are required, `[<x>]` optional, `[<x>...]` any number more; option descriptions
+ * (`[--x …]`) are not positionals.
+ */
+function positionalsOf(c: Subcommand): { required: string[]; optional: string[]; variadic: boolean } {
   const tokens = (c.args ?? '').match(/\[[^\]]*\]|'[^']*'|<[^>]+>|\S+/g) ?? [];
   return {
     required: tokens.filter((t) => /^'?<[^>]+>'?$/.test(t)),
     optional: tokens.filter((t) => /^\[<[^>]+>\]$/.test(t)),
+    variadic: tokens.some((t) => /^\['?<[^>]+>'?(\.\.\.|…)\]$/.test(t)),
   };
 }
 
@@ -134,9 +138,9 @@ export function parseCommandLine(set: CommandSet, argv: readonly string[]): Pars
     if (isParseArgsError(error)) throw new UsageIn(error.message.split(/(?<=\.) /)[0]!, usage);
     throw error;
   }
-  const { required, optional } = positionalsOf(subcommand);
+  const { required, optional, variadic } = positionalsOf(subcommand);
   if (parsed.positionals.length < required.length) throw new UsageIn(`missing ${required.slice(parsed.positionals.length).join(' ')}`, usage);
-  if (parsed.positionals.length > required.length + optional.length) {
+  if (!variadic && parsed.positionals.length > required.length + optional.length) {
     throw new UsageIn(`unexpected argument: ${parsed.positionals[required.length + optional.length]}`, usage);
   }
   return { kind: 'run', subcommand, args: parsed.positionals, values: parsed.values as OptionValues, json: parsed.values.json === true };
