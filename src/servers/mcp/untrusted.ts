@@ -27,15 +27,17 @@ export const BRACKETS_REMOVED = '[brackets removed]';
 
 /**
  * Angle brackets and the characters that look like them (UTS #39 confusables of "<" and ">", and
- * the double forms, which count twice) that NFKC does not fold into ASCII.
+ * the double and triple forms, which count twice or three times, and the negated forms whose
+ * canonical decomposition starts with one) that NFKC does not fold into ASCII.
  */
 const ANGLE_WEIGHT: ReadonlyMap<string, number> = new Map([
-  ...[...'<>‹›˂˃ᐸᐳᐊᐅ❮❯❬❭❰❱⟨⟩〈〉⦑⦒⧼⧽⋖⋗≺≻⊲⊳﹤﹥＜＞ᑉᑦ'].map((c) => [c, 1] as const),
-  ...[...'«»⟪⟫《》≪≫⋘⋙⪡⪢'].map((c) => [c, 2] as const),
+  ...[...'<>‹›˂˃ᐸᐳᐊᐅ❮❯❬❭❰❱⟨⟩〈〉⦑⦒⧼⧽⋖⋗≺≻⊲⊳﹤﹥＜＞ᑉᑦ≮≯⊀⊁⋪⋫'].map((c) => [c, 1] as const),
+  ...[...'«»⟪⟫《》≪≫⪡⪢'].map((c) => [c, 2] as const),
+  ...[...'⋘⋙'].map((c) => [c, 3] as const),
   ...['\u{1D236}', '\u{1D237}'].map((c) => [c, 1] as const),
 ]);
 const ANGLES = [...ANGLE_WEIGHT.keys()].join('').replace(/[\\\]^-]/g, '\\$&');
-const ANGLE_RUN = new RegExp(`[${ANGLES}](?:\\s*[${ANGLES}])+`, 'gu');
+const ANGLE_RUN = new RegExp(`[${ANGLES}](?:\\s*[${ANGLES}])*`, 'gu');
 
 function weight(run: string): number {
   let w = 0;
