@@ -12,8 +12,11 @@ const count = (s: string, sub: string) => s.split(sub).length - 1;
 /** Look-alikes of "<" and ">" (NFKC-folded and not), as a reader or a model might take them. */
 const LOOK_ALIKES = '<>＜＞﹤﹥‹›«»˂˃ᐸᐳ❮❯❬❭⟨⟩〈〉〈〉《》≪≫⋘⋙≺≻⊲⊳≮≯⋪⋫\u{1D236}\u{1D237}';
 /** Everything a reader maps to "<" or ">", for the "as it is seen" check below. */
-const SKELETON = new Map<string, string>([...'<＜﹤‹˂ᐸ❮❬⟨〈〈≺⊲\u{1D236}'].map((c) => [c, '<']).concat([...'>＞﹥›˃ᐳ❯❭⟩〉〉≻⊳\u{1D237}'].map((c) => [c, '>']))
-  .concat([...'«《≪'].map((c) => [c, '<<']), [...'»》≫'].map((c) => [c, '>>']), [['⋘', '<<<'], ['⋙', '>>>']]));
+const SKELETON = new Map<string, string>([
+  ...[...'<＜﹤‹˂ᐸ❮❬⟨〈〈≺⊲\u{1D236}'].map((c): [string, string] => [c, '<']),
+  ...[...'>＞﹥›˃ᐳ❯❭⟩〉〉≻⊳\u{1D237}'].map((c): [string, string] => [c, '>']),
+  ...[...'«《≪'].map((c): [string, string] => [c, '<<']), ...[...'»》≫'].map((c): [string, string] => [c, '>>']), ['⋘', '<<<'], ['⋙', '>>>'],
+]);
 const skeleton = (s: string) => Array.from(s, (c) => SKELETON.get(c) ?? c).join('');
 
 const INVISIBLES = ['\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', '\u00AD', '\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067',
