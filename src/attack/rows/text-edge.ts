@@ -154,7 +154,7 @@ export const e1: AttackRow = {
       [customerUrl, 'get_order', {}, 'order_number'],
     ];
     for (const [url, tool, args, field] of cases) {
-      for (const [label, escape] of [['NUL', 'a\\u0000b'], ['lone surrogate', 'ab\\ud800c']]) {
+      for (const [label, escape] of [['NUL', 'a\\u0000b'], ['lone surrogate', 'ab\\ud800c']] as const) {
         const t = toolError(await raw(url, customer, tool, args, field, escape), field);
         c.expect(`${tool}.${field} with ${label}: tool error naming the field`, t.ok, t.detail);
       }
