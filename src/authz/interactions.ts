@@ -13,6 +13,8 @@ export const INTERACTION_TTL_SECONDS = 600;
 export interface AuthorizationRequest {
   clientId: string;
   clientName: string;
+  /** Who chose the name (O15): only 'preregistered' names are the shop's own. Absent in older rows. */
+  clientSource?: 'preregistered' | 'dynamic' | 'metadata_document';
   redirectUri: string;
   state: string | null;
   codeChallenge: string;

@@ -20,6 +20,7 @@ import { TooManyRequests } from '../authz/errors.js';
 import { clientIp } from '../authz/http.js';
 import { Throttles } from '../authz/throttle.js';
 import { setRequestContext, type Tx } from '../db/context.js';
+import { findTextDefect } from '../text/defects.js';
 import type { Services } from '../services.js';
 import type { Tenant } from '../tenants/directory.js';
 import { hashPassword, verifyPassword } from '../tenants/passwords.js';
@@ -44,7 +45,13 @@ export function approvalConsole(services: Services): Router {
   const secure = config.internalUrl.startsWith('https:') || config.publicUrl.startsWith('https:');
   const origins = [...new Set([new URL(config.internalUrl).origin, new URL(config.publicUrl).origin])];
   const throttles = new Throttles(services.rateLimits);
-  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 40 });
+  // E1: a NUL or unpaired surrogate in any form field is refused (400), never stored or a 500.
+  const parseForm = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 40 });
+  const form = (req: Request, res: Response, next: NextFunction) => parseForm(req, res, (error?: unknown) => {
+    if (error) return next(error);
+    if (findTextDefect(req.body)) return sendConsoleError(res, 400, null, 'The form contains characters that are not text.');
+    next();
+  });
 
   const tenantOf = (res: Response): Tenant => res.locals.consoleTenant as Tenant;
   const resolve = async (req: Request, res: Response, next: NextFunction) => {

@@ -61,7 +61,7 @@ function validateRequest(services: Services, slug: string, query: Record<string,
   if (!audienceMayUse(client.audience, target.kind)) throw new AccessDenied(`client audience ${client.audience} may not use ${target.kind}`);
   const requestedScope = checkRequestedScope(q.scope, target.kind);
   return {
-    clientId: client.clientId, clientName: client.name, redirectUri, state: q.state ?? null, codeChallenge,
+    clientId: client.clientId, clientName: client.name, clientSource: client.source, redirectUri, state: q.state ?? null, codeChallenge,
     resource: target.uri, resourceKind: target.kind, requestedScope,
   };
 }

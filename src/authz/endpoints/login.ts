@@ -9,7 +9,7 @@ import { recordAudit } from '../../audit/record.js';
 import { allowedScopes, grantableScope } from '../checks/scope.js';
 import { AccessDenied, TooManyRequests } from '../errors.js';
 import { sendErrorPage } from '../html.js';
-import { clientIp, noStore, resolveTenant, tenantOf } from '../http.js';
+import { clientIp, noStore, refuseDefectiveBody, resolveTenant, tenantOf } from '../http.js';
 import { clearInteractionCookie, completeInteraction, formCsrfValid, interactionPath, loadInteraction, sameOrigin } from '../interactions.js';
 import { renderLogin } from '../pages.js';
 import { issueCode, redirectError, redirectWith } from '../redirects.js';
@@ -40,7 +40,7 @@ export function loginEndpoint(services: Services, throttles: Throttles): Router 
   const secure = services.config.publicUrl.startsWith('https:');
   const publicOrigin = new URL(services.config.publicUrl).origin;
   router.post('/t/:slug/interaction/:id/login', resolveTenant(services), noStore,
-    express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 }),
+    express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 }), refuseDefectiveBody,
     async (req: Request, res: Response) => {
       const { tenant, issuer } = tenantOf(res);
       // Step: origin and CSRF (O8).
