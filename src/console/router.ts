@@ -26,7 +26,7 @@ import { hashPassword, verifyPassword } from '../tenants/passwords.js';
 import { guardrailsFromForm, renderConsole, renderLogin, renderSettings, sendConsoleError, type PendingView } from './pages.js';
 import {
   LOGIN_COOKIE, SESSION_COOKIE, SESSION_TTL_SECONDS, clearCookie, consolePath, createSession, formToken, formTokenValid, loginTokenValid,
-  newToken, readCookie, resumeSession, revokeSession, sameOrigin, setCookie, type ConsoleSession,
+  newToken, readCookie, postFromConsoleOrigin, resumeSession, revokeSession, setCookie, type ConsoleSession,
 } from './session.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -42,7 +42,9 @@ export function approvalConsole(services: Services): Router {
   const router = Router();
   const { config, sql } = services;
   const secure = config.internalUrl.startsWith('https:') || config.publicUrl.startsWith('https:');
-  const origins = [...new Set([new URL(config.internalUrl).origin, new URL(config.publicUrl).origin])];
+  // L3: only the console's own origin may post (the public listener's is another site's as far as
+  // the console is concerned; on a single listener the two are the same).
+  const consoleOrigin = new URL(config.internalUrl).origin;
   const throttles = new Throttles(services.rateLimits);
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 40 });
 
@@ -54,7 +56,7 @@ export function approvalConsole(services: Services): Router {
     next();
   };
   const checkOrigin = (req: Request, res: Response, next: NextFunction) => {
-    if (!sameOrigin(req, origins)) return sendConsoleError(res, 403, null, 'The form was not sent from this site.');
+    if (!postFromConsoleOrigin(req, consoleOrigin)) return sendConsoleError(res, 403, null, 'The form was not sent from this site.');
     next();
   };
   /**
