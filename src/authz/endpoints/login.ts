@@ -1,6 +1,6 @@
 // Sign-in (POST of the login form). Steps: same origin → CSRF → throttles → password → scope →
-// remembered consent (straight to the client) or the consent page. Uniform failure message and
-// timing whether the account exists or not (O11).
+// remembered consent (straight to the client, when the client's identity is assured: O14) or the
+// consent page. Uniform failure message and timing whether the account exists or not (O11).
 import express, { Router, type Request, type Response } from 'express';
 import { withContext, type Tx } from '../../db/context.js';
 import type { Services } from '../../services.js';
@@ -91,7 +91,8 @@ export function loginEndpoint(services: Services, throttles: Throttles): Router 
           await completeInteraction(tx, tenant.id, interaction.id);
           return { kind: 'denied' as const, r: current.request };
         }
-        if (await hasConsent(tx, tenant.id, kind, subject.id, current.request.clientId, current.request.resource, granted)) {
+        // O14: a public client on a loopback redirect is asked every time (RFC 8252 §8.6).
+        if (current.request.mayReuseConsent === true && await hasConsent(tx, tenant.id, kind, subject.id, current.request.clientId, current.request.resource, granted)) {
           const code = await issueCode(tx, tenant.id, current.request, { kind, id: subject.id }, granted);
           await completeInteraction(tx, tenant.id, interaction.id);
           return { kind: 'code' as const, r: current.request, code };
