@@ -18,6 +18,8 @@ import { phaseSchema } from '../actions/guardrails.js';
 import { recordAudit } from '../audit/record.js';
 import { TooManyRequests } from '../authz/errors.js';
 import { clientIp } from '../authz/http.js';
+import { DeviceCookies, deviceCookieKey } from '../authz/device-cookie.js';
+import { SignInThrottle, type Admission } from '../authz/sign-in-throttle.js';
 import { Throttles } from '../authz/throttle.js';
 import { setRequestContext, type Tx } from '../db/context.js';
 import type { Services } from '../services.js';
@@ -46,6 +48,9 @@ export function approvalConsole(services: Services): Router {
   // the console is concerned; on a single listener the two are the same).
   const consoleOrigin = new URL(config.internalUrl).origin;
   const throttles = new Throttles(services.rateLimits);
+  const signIn = new SignInThrottle(sql);
+  const devices = deviceCookieKey(config).then((key) => new DeviceCookies(key, secure));
+  devices.catch(() => {}); // a missing key fails the sign-ins that need it, not the start-up
   const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 40 });
 
   const tenantOf = (res: Response): Tenant => res.locals.consoleTenant as Tenant;
@@ -90,9 +95,12 @@ export function approvalConsole(services: Services): Router {
     const password = typeof req.body?.password === 'string' ? req.body.password.slice(0, 1024) : '';
     if (!loginTokenValid(req, req.body?.csrf)) return loginPage(res, tenant, { email, error: 'The form expired. Try again.', status: 403 });
     const account = `console:${tenant.id}:${email}`;
+    // O11 per address; O13 this account's guesses from this browser (device cookie, or address and account).
+    const cookies = await devices;
+    let admission: Admission;
     try {
       await throttles.loginAttempt(clientIp(req));
-      await throttles.loginAccountOpen(account);
+      admission = await signIn.admit({ account, ip: clientIp(req), deviceNonce: cookies.verify(req, account) });
     } catch (e) {
       if (!(e instanceof TooManyRequests)) throw e;
       res.set('Retry-After', String(Math.max(1, e.retryAfterSeconds)));
@@ -108,7 +116,6 @@ export function approvalConsole(services: Services): Router {
       ? await verifyPassword(staff.password_hash, password)
       : (await verifyPassword(await (dummyHash ??= hashPassword('commerce-mcp console timing equaliser')), password), false);
     if (!staff || !ok) {
-      await throttles.loginFailed(account);
       await sql.begin(async (tx) => {
         await setRequestContext(tx, { kind: 'auth', tenantId: tenant.id });
         await recordAudit(tx, { tenantId: tenant.id, event: 'console.login_failed', outcome: 'denied', actorKind: 'anonymous', clientId: CLIENT_ID,
@@ -116,7 +123,8 @@ export function approvalConsole(services: Services): Router {
       });
       return loginPage(res, tenant, { email, error: FAILED_LOGIN, status: 401 });
     }
-    await throttles.loginSucceeded(account);
+    await signIn.succeeded(admission);
+    cookies.issue(res, account, consolePath(tenant.slug));
     const token = await sql.begin(async (tx) => {
       await setRequestContext(tx, { kind: 'auth', tenantId: tenant.id });
       const t = await createSession(tx, tenant.id, staff.id);

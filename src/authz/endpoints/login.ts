@@ -13,6 +13,8 @@ import { clientIp, noStore, resolveTenant, tenantOf } from '../http.js';
 import { clearInteractionCookie, completeInteraction, formCsrfValid, interactionPath, loadInteraction, sameOrigin } from '../interactions.js';
 import { renderLogin } from '../pages.js';
 import { issueCode, redirectError, redirectWith } from '../redirects.js';
+import { DeviceCookies, deviceCookieKey } from '../device-cookie.js';
+import type { SignInThrottle, Admission } from '../sign-in-throttle.js';
 import type { Throttles } from '../throttle.js';
 import { EXPIRED_MESSAGE, interactionForBrowser } from './interaction.js';
 
@@ -35,9 +37,11 @@ export async function hasConsent(tx: Tx, tenantId: string, kind: string, subject
   return rows.length > 0;
 }
 
-export function loginEndpoint(services: Services, throttles: Throttles): Router {
+export function loginEndpoint(services: Services, throttles: Throttles, signIn: SignInThrottle): Router {
   const router = Router();
   const secure = services.config.publicUrl.startsWith('https:');
+  const devices = deviceCookieKey(services.config).then((key) => new DeviceCookies(key, secure));
+  devices.catch(() => {}); // a missing key fails the sign-ins that need it, not the start-up
   const publicOrigin = new URL(services.config.publicUrl).origin;
   router.post('/t/:slug/interaction/:id/login', resolveTenant(services), noStore,
     express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 }),
@@ -56,10 +60,13 @@ export function loginEndpoint(services: Services, throttles: Throttles): Router 
       const email = typeof req.body.email === 'string' ? req.body.email.trim().toLowerCase().slice(0, 254) : '';
       const password = typeof req.body.password === 'string' ? req.body.password.slice(0, 1024) : '';
       const account = `${tenant.id}:${kind}:${email}`;
-      // Step: throttles (O11), before any password work.
+      // Step: throttles, before any password work: per address (O11), then this account's guesses
+      // from this browser — its device cookie, or its address and the account as a whole (O13).
+      const cookies = await devices;
+      let admission: Admission;
       try {
         await throttles.loginAttempt(clientIp(req));
-        await throttles.loginAccountOpen(account);
+        admission = await signIn.admit({ account, ip: clientIp(req), deviceNonce: cookies.verify(req, account) });
       } catch (e) {
         if (!(e instanceof TooManyRequests)) throw e;
         res.set('Retry-After', String(Math.max(1, e.retryAfterSeconds)));
@@ -71,14 +78,14 @@ export function loginEndpoint(services: Services, throttles: Throttles): Router 
         ? await verifyPassword(subject.password_hash, password)
         : (await verifyPassword(await (dummyHash ??= hashPassword('commerce-mcp timing equaliser')), password), false);
       if (!subject || !ok) {
-        await throttles.loginFailed(account);
         await withContext(services.sql, { kind: 'auth', tenantId: tenant.id }, (tx) => recordAudit(tx, {
           tenantId: tenant.id, event: 'auth.login_failed', outcome: 'denied', actorKind: 'anonymous', clientId: interaction.request.clientId,
-          requestId: String(req.id), detail: { subject_kind: kind, known_account: Boolean(subject), ip: clientIp(req) },
+          requestId: String(req.id), detail: { subject_kind: kind, known_account: Boolean(subject), ip: clientIp(req), device_cookie: admission.via === 'device' },
         }));
         return renderLogin(res, page, interaction, { status: 401, error: FAILED });
       }
-      await throttles.loginSucceeded(account);
+      await signIn.succeeded(admission);
+      cookies.issue(res, account, `/t/${tenant.slug}/interaction`);
 
       // Step: scope = requested ∩ role-allowed; then remembered consent or the consent page.
       const granted = grantableScope(interaction.request.requestedScope, allowedScopes(interaction.request.resourceKind, subject.role));
