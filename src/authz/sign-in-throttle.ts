@@ -19,7 +19,8 @@ export interface SignInAttempt {
 /** What was let through: the caller reports a success with it. */
 export type Admission = { via: 'device'; device: string } | { via: 'browser'; pair: string; account: string };
 
-function key(kind: 'pair' | 'account' | 'device', ...parts: string[]): string {
+/** The row key of a counter: a SHA-256, so the table holds no email, address or cookie in clear. */
+export function signInThrottleKey(kind: 'pair' | 'account' | 'device', ...parts: string[]): string {
   return `${kind}:${createHash('sha256').update([kind, ...parts].join('\n')).digest('hex')}`;
 }
 
@@ -33,9 +34,9 @@ export class SignInThrottle {
   /** Lets the attempt through to the password check, or throws TooManyRequests with the wait. */
   async admit(attempt: SignInAttempt): Promise<Admission> {
     const k = {
-      pair: key('pair', attempt.account, attempt.ip),
-      account: key('account', attempt.account),
-      device: attempt.deviceNonce ? key('device', attempt.account, attempt.deviceNonce) : undefined,
+      pair: signInThrottleKey('pair', attempt.account, attempt.ip),
+      account: signInThrottleKey('account', attempt.account),
+      device: attempt.deviceNonce ? signInThrottleKey('device', attempt.account, attempt.deviceNonce) : undefined,
     };
     const keys = [k.pair, k.account, ...(k.device ? [k.device] : [])];
     if (++this.#admissions % 256 === 0) await this.sql`delete from sign_in_throttles where expires_at < now() - interval '1 day'`;
