@@ -64,10 +64,15 @@ export class SignInThrottle {
     });
   }
 
-  /** The right password: this browser's counters start again; the account's gets this attempt back. */
+  /**
+   * The right password. Through a device cookie: the attempt is given back (the browser gets a new
+   * cookie anyway, so the old one keeps whatever failures a thief spent on it). As a plain browser:
+   * its (account, address) counter starts again, and the account's gets this attempt back — not
+   * more, or the person signing in would hand the strangers a fresh allowance.
+   */
   async succeeded(a: Admission): Promise<void> {
     if (a.via === 'device') {
-      await this.sql`delete from sign_in_throttles where key = ${a.device}`;
+      await this.sql`update sign_in_throttles set attempts = greatest(attempts - 1, 0) where key = ${a.device}`;
       return;
     }
     await this.sql.begin(async (tx) => {

@@ -147,6 +147,8 @@ describe('O13 targeted lockout over HTTP', () => {
     const ok = await attempt(back, victim.login, victim.password);
     assert.equal(ok.status, 303);
     assert.ok(deviceCookie(ok));
+    assert.notEqual(deviceCookie(ok)!.split(';')[0], `${stolen[0]![0]}=${stolen[0]![1]}`, 'a new cookie replaces the old one');
+    assert.equal((await attempt(thief, victim.login, 'stolen-after')).status, 429, 'her sign-in gave the stolen cookie nothing back');
 
     // Concurrency at the limit: twelve guesses at once for one account from one new address.
     const burst = await openSignIn(loopbackAddress(2, 30));
