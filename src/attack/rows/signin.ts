@@ -52,6 +52,30 @@ function statuses(rs: AddressedResponse[]): string {
   return rs.map((r) => (r.status === 429 ? `429(${r.retryAfter})` : String(r.status))).join(',');
 }
 
+/** Against a target this host cannot reach from many addresses: one address, the (account, address) delay. */
+async function singleAddress(ctx: AttackContext, c: Checks, as: AuthorizationServer, probe: string, why: string) {
+  // One address only: the (account, address) delay, and that it is a delay.
+  const r = await ctx.authorizationRequest('customer', ctx.options.tenant, AttackContext.CUSTOMER_SCOPE);
+  const browser = new Browser(ctx.http, new URL(as.authorization_endpoint).origin);
+  const started = await browser.fetch(authorizeUrl(as, {
+    response_type: 'code', client_id: r.clientId, redirect_uri: r.redirectUri, resource: r.resource, state: 'o13', code_challenge: pkce().challenge, code_challenge_method: 'S256',
+  }));
+  await started.arrayBuffer();
+  const page = await browser.fetch(started.headers.get('location') ?? '');
+  const html = await page.text();
+  const answers: { status: number; retryAfter: string | null }[] = [];
+  for (let i = 0; i < 12 && !answers.some((a) => a.status === 429); i++) {
+    const res = await browser.post(new URL(formAction(html) ?? '', as.authorization_endpoint).toString(), { csrf: csrfOf(html) ?? '', email: probe, password: `guess-${i}` });
+    await res.arrayBuffer();
+    answers.push({ status: res.status, retryAfter: res.headers.get('retry-after') });
+  }
+  const delayed = answers.find((a) => a.status === 429);
+  c.expect('one address guessing one account is delayed, with a finite Retry-After', Boolean(delayed) && Number(delayed!.retryAfter) >= 1 && Number(delayed!.retryAfter) <= LONGEST_DELAY_SECONDS,
+    answers.map((a) => (a.status === 429 ? `429(${a.retryAfter})` : a.status)).join(','));
+  c.note(`guesses from many addresses not exercised: ${why}`);
+  return c.result();
+}
+
 export const o13: AttackRow = {
   id: 'O13',
   title: 'targeted lockout: wrong passwords for someone else\'s account, sent from many addresses',
@@ -63,31 +87,16 @@ export const o13: AttackRow = {
     const person = ctx.credentials('customer');
     const probe = `o13-${ctx.runId}@example.invalid`;
 
-    if (!isLoopbackUrl(as.authorization_endpoint)) {
-      // One address only: the (account, address) delay, and that it is a delay.
-      const r = await ctx.authorizationRequest('customer', ctx.options.tenant, AttackContext.CUSTOMER_SCOPE);
-      const browser = new Browser(ctx.http, new URL(as.authorization_endpoint).origin);
-      const started = await browser.fetch(authorizeUrl(as, {
-        response_type: 'code', client_id: r.clientId, redirect_uri: r.redirectUri, resource: r.resource, state: 'o13', code_challenge: pkce().challenge, code_challenge_method: 'S256',
-      }));
-      await started.arrayBuffer();
-      const page = await browser.fetch(started.headers.get('location') ?? '');
-      const html = await page.text();
-      const answers: { status: number; retryAfter: string | null }[] = [];
-      for (let i = 0; i < 12 && !answers.some((a) => a.status === 429); i++) {
-        const res = await browser.post(new URL(formAction(html) ?? '', as.authorization_endpoint).toString(), { csrf: csrfOf(html) ?? '', email: probe, password: `guess-${i}` });
-        await res.arrayBuffer();
-        answers.push({ status: res.status, retryAfter: res.headers.get('retry-after') });
-      }
-      const delayed = answers.find((a) => a.status === 429);
-      c.expect('one address guessing one account is delayed, with a finite Retry-After', Boolean(delayed) && Number(delayed!.retryAfter) >= 1 && Number(delayed!.retryAfter) <= LONGEST_DELAY_SECONDS,
-        answers.map((a) => (a.status === 429 ? `429(${a.retryAfter})` : a.status)).join(','));
-      c.note('guesses from many addresses not exercised: they need a loopback target (source addresses 127.0.0.x from one host)');
-      return c.result();
+    if (!isLoopbackUrl(as.authorization_endpoint)) return singleAddress(ctx, c, as, probe, 'they need a loopback target (source addresses 127.0.0.x from one host)');
+    let own: SignInForm;
+    try {
+      own = await openSignIn(ctx, as, loopbackAddress(BLOCK, 10));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRNOTAVAIL') throw e;
+      return singleAddress(ctx, c, as, probe, `this host cannot send from ${loopbackAddress(BLOCK, 10)} (only Linux routes all of 127.0.0.0/8 to loopback)`);
     }
 
     // The person's browser signs in first and keeps its device cookie.
-    const own = await openSignIn(ctx, as, loopbackAddress(BLOCK, 10));
     const first = await attempt(own, person.login, person.password);
     const cookie = first.setCookies.find((x) => x.startsWith('cmcp_device_'));
     c.expect('a successful sign-in leaves a device cookie (HttpOnly, SameSite=Strict, no email in it)',
