@@ -7,7 +7,7 @@
 // in DATA_DIR/sign-in-device-key (mode 0600), made on first use. A cookie the key does not verify is
 // simply no cookie: the browser is throttled like any other.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Request, Response } from 'express';
 import type { Config } from '../config.js';
@@ -27,10 +27,16 @@ export function deviceCookieKey(config: Pick<Config, 'dataDir' | 'signInDeviceKe
     key = (async () => {
       const file = join(config.dataDir, KEY_FILE);
       await mkdir(config.dataDir, { recursive: true });
+      // Written aside, then linked into place: atomic, and the first of several starting
+      // processes wins without another ever reading a half-written file.
+      const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+      await writeFile(aside, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
       try {
-        await writeFile(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+        await link(aside, file);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      } finally {
+        await unlink(aside).catch(() => {});
       }
       const text = (await readFile(file, 'utf8')).trim();
       if (text.length < 32) throw new Error(`${file} holds no usable key`);

@@ -95,6 +95,11 @@ describe('O13 targeted lockout over HTTP', () => {
     for (const r of answers.filter((x) => x.status !== 401)) assertDelayed(r, policy.account.capSeconds, 'attacker');
     assert.ok(answers.filter((r) => r.status === 401).every((r) => /Email or password is incorrect/.test(r.body)), 'uniform failure answer (O11)');
 
+    // A forged cookie (her cookie's name, one character of the MAC changed) is no cookie.
+    const forged = await openSignIn(loopbackAddress(1, 11));
+    for (const [k, v] of own.browser.cookies) if (k.startsWith('cmcp_device_')) forged.browser.cookies.set(k, v.slice(0, -1) + (v.endsWith('A') ? 'B' : 'A'));
+    assertDelayed(await attempt(forged, victim.login, victim.password), policy.account.capSeconds, 'forged device cookie');
+
     // Her own browser, device cookie and all: signs in at once.
     const again = await openSignIn(loopbackAddress(1, 10));
     again.browser.cookies = new Map([...own.browser.cookies].filter(([k]) => k.startsWith('cmcp_device_')).concat([...again.browser.cookies]));
