@@ -22,6 +22,8 @@ export interface AuthorizationRequest {
   resourceKind: EndpointKind;
   requestedScope: string[];
   grantedScope?: string[]; // set at sign-in: requested ∩ role-allowed
+  /** O14 (RFC 8252 §8.6): whether remembered consent may skip the consent page; absent means no. */
+  mayReuseConsent?: boolean;
 }
 
 export interface Interaction {
