@@ -67,6 +67,19 @@ export function rawRequest(url: string, options: { method?: string; headers?: Re
   });
 }
 
+/** Files `Set-Cookie` answers into a jar by name; an expired or emptied cookie leaves it. */
+export function keepCookies(jar: Map<string, string>, setCookies: readonly string[]): void {
+  for (const c of setCookies) {
+    const [pair = ''] = c.split(';');
+    const i = pair.indexOf('=');
+    if (i <= 0) continue;
+    const name = pair.slice(0, i);
+    const value = pair.slice(i + 1);
+    if (/max-age=0|expires=thu, 01 jan 1970/i.test(c) || value === '') jar.delete(name);
+    else jar.set(name, value);
+  }
+}
+
 /** A minimal browser: a cookie jar by name, same-origin form posts, no automatic redirects. */
 export class Browser {
   cookies = new Map<string, string>();
@@ -76,15 +89,7 @@ export class Browser {
     const headers = new Headers(init.headers);
     if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
     const res = await this.http.fetch(new URL(url, this.origin), { ...init, headers });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair = ''] = c.split(';');
-      const i = pair.indexOf('=');
-      if (i <= 0) continue;
-      const name = pair.slice(0, i);
-      const value = pair.slice(i + 1);
-      if (/max-age=0|expires=thu, 01 jan 1970/i.test(c) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
+    keepCookies(this.cookies, res.headers.getSetCookie());
     return res;
   }
 
