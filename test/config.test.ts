@@ -29,3 +29,15 @@ test('rate limits cannot be switched off in production', () => {
   assert.throws(() => loadConfig({ NODE_ENV: 'production', RATE_LIMIT_STORE: 'off' }), /RATE_LIMIT_STORE/);
   assert.equal(loadConfig({ NODE_ENV: 'test', RATE_LIMIT_STORE: 'off' }).rateLimitStore, 'off');
 });
+
+test('L4 TRUST_PROXY trusts nobody by default; addresses, CIDRs or a hop count when configured; never everyone', () => {
+  assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: 'none' }).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: '0' }).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+  assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.5, 192.168.0.0/16,::1,fd00::/8, loopback' }).trustProxy,
+    ['10.0.0.5', '192.168.0.0/16', '::1', 'fd00::/8', 'loopback']);
+  for (const bad of ['true', '*', '0.0.0.0/0', '::/0', '10.0.0.0/33', 'proxy.example', '11', '10.0.0.1/8/1']) {
+    assert.throws(() => loadConfig({ TRUST_PROXY: bad }), (e: unknown) => e instanceof ConfigError && /TRUST_PROXY/.test(e.message), bad);
+  }
+});
