@@ -28,7 +28,7 @@ const USAGE = `usage: npm run attack -- --target <public base URL> [options]
   --only <ids>                  comma-separated row ids, e.g. O1,M7
   --json <file>                 write the JSON report there
   --timeout <ms>                per-request timeout (default 10000)
-  --no-rotate-source            do not give each attack its own X-Forwarded-For address on loopback targets
+  --no-rotate-source            do not give each attack its own loopback source address (127.x.y.z) on loopback targets
   --i-own-this-target           allow targets that are not on this machine`;
 
 export class UsageError extends Error {}

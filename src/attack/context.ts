@@ -27,7 +27,7 @@ export interface AttackOptions {
   /** A pre-registered public client to use instead of dynamic registration, with its redirect URI. */
   client?: { clientId: string; redirectUri: string };
   timeoutMs: number;
-  /** Give each attack its own X-Forwarded-For address (loopback targets only; see http.ts). */
+  /** Give each attack its own loopback source address (loopback targets only; see http.ts). */
   rotateSourceAddress: boolean;
   /** Row ids to run (all when empty). */
   only: string[];

@@ -2,6 +2,7 @@
 // that flood a per-IP or per-account budget last, slow-client rows alongside; each row bounded.
 import { AttackContext, type AttackOptions } from './context.js';
 import { DatabaseProbe } from './database.js';
+import { Http } from './http.js';
 import { SetupError, type AttackRow, type Report, type ReportRow, type RowResult } from './types.js';
 import { ALL_ROWS } from './rows/index.js';
 
@@ -28,6 +29,17 @@ function toReportRow(row: AttackRow, r: RowResult, durationMs: number): ReportRo
   };
 }
 
+/** Whether requests to the target can be made from `address`. */
+async function canBind(ctx: AttackContext, address: string): Promise<boolean> {
+  const probe = new Http({ timeoutMs: ctx.options.timeoutMs, sourceAddress: address });
+  try {
+    await (await probe.fetch(`${ctx.options.target}/healthz`)).arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function runSuite(options: AttackOptions, rows: readonly AttackRow[] = ALL_ROWS): Promise<Report> {
   const started = performance.now();
   const ctx = new AttackContext(options);
@@ -41,10 +53,14 @@ export async function runSuite(options: AttackOptions, rows: readonly AttackRow[
     }
   }
   if (databaseError) ctx.shared.set('databaseError', databaseError);
-  const sourcePrefix = `198.18.${parseInt(ctx.runId.slice(0, 2), 16)}`;
+  // Each row its own loopback source address (127.<run>.<row>.1), different on every run, when this
+  // machine lets the suite bind one (Linux routes all of 127/8 to loopback).
+  const sourcePrefix = `127.${(parseInt(ctx.runId.slice(0, 2), 16) % 254) + 1}`;
+  const rotate = options.rotateSourceAddress && await canBind(ctx, `${sourcePrefix}.250.1`);
+  if (options.rotateSourceAddress && !rotate) options.log('note: cannot bind a loopback source address of its own here; every row shares one address');
   const results = new Map<AttackRow, ReportRow>();
   const runOne = async (row: AttackRow, index: number) => {
-    if (options.rotateSourceAddress && !row.concurrent) ctx.http.config.forwardedFor = `${sourcePrefix}.${index + 1}`;
+    if (rotate && !row.concurrent) ctx.http.config.sourceAddress = `${sourcePrefix}.${index + 1}.1`;
     const t0 = performance.now();
     const r = await withinLimit(row, ctx);
     const reportRow = toReportRow(row, r, performance.now() - t0);
