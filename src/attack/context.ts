@@ -29,6 +29,8 @@ export interface AttackOptions {
   timeoutMs: number;
   /** Give each attack its own loopback source address (loopback targets only; see http.ts). */
   rotateSourceAddress: boolean;
+  /** The service's log file, when the tester can read it (L1 scans it for the secrets the suite received). */
+  logFile?: string;
   /** Row ids to run (all when empty). */
   only: string[];
   log: (line: string) => void;

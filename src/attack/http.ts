@@ -15,19 +15,40 @@ export interface HttpConfig {
   sourceAddress?: string;
 }
 
+/** Our token shapes (src/authz/tokens.ts): what L1 looks for in the service log. */
+export const TOKEN_SHAPE = /cmcp_(?:at|rt|code|secret|csrf|confirm)_[A-Za-z0-9_-]{16,}/g;
+const MAX_RECEIVED = 10_000;
+
 export class Http {
+  /** Secrets the service handed the suite (cookie values, codes in redirects, tokens in JSON): L1 looks for each in the log. */
+  readonly received = new Set<string>();
+
   constructor(readonly config: HttpConfig) {}
 
   async fetch(url: string | URL, init: RequestInit & { timeoutMs?: number } = {}): Promise<Response> {
     const { timeoutMs, ...rest } = init;
     const signal = init.signal ?? AbortSignal.timeout(timeoutMs ?? this.config.timeoutMs);
-    if (this.config.sourceAddress) return fetchFrom(this.config.sourceAddress, url, { ...rest, signal });
-    return fetch(url, { ...rest, redirect: 'manual', signal });
+    const res = this.config.sourceAddress
+      ? await fetchFrom(this.config.sourceAddress, url, { ...rest, signal })
+      : await fetch(url, { ...rest, redirect: 'manual', signal });
+    this.#remember(res.headers);
+    return res;
+  }
+
+  #keep(value: string | undefined): void {
+    if (value && value.length >= 16 && this.received.size < MAX_RECEIVED) this.received.add(value);
+  }
+
+  #remember(headers: Headers): void {
+    for (const c of headers.getSetCookie()) this.#keep(/^[^=]*=([^;]*)/.exec(c)?.[1]);
+    const location = headers.get('location');
+    if (location?.includes('code=')) this.#keep(new URL(location, 'http://x.invalid').searchParams.get('code') ?? undefined);
   }
 
   async json(url: string | URL, init: RequestInit & { timeoutMs?: number } = {}): Promise<{ status: number; headers: Headers; body: Record<string, unknown>; text: string }> {
     const res = await this.fetch(url, init);
     const text = await res.text();
+    if (text.includes('cmcp_')) for (const m of text.matchAll(TOKEN_SHAPE)) this.#keep(m[0]);
     let body: Record<string, unknown> = {};
     try { body = JSON.parse(text) as Record<string, unknown>; } catch { /* not JSON: the caller looks at text */ }
     return { status: res.status, headers: res.headers, body, text };

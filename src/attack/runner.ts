@@ -1,5 +1,6 @@
 // Runs the rows against one deployment and collects the report. Sequential rows first, the rows
-// that flood a per-IP or per-account budget last, slow-client rows alongside; each row bounded.
+// that flood a per-IP or per-account budget after them, slow-client rows alongside, and the rows
+// that read what the others left behind (L1: the service log) last of all; each row bounded.
 import { AttackContext, type AttackOptions } from './context.js';
 import { DatabaseProbe } from './database.js';
 import { Http } from './http.js';
@@ -69,15 +70,16 @@ export async function runSuite(options: AttackOptions, rows: readonly AttackRow[
   };
   try {
     const background = selected.filter((r) => r.concurrent).map((r) => runOne(r, selected.indexOf(r)));
-    for (const row of selected.filter((r) => !r.concurrent && !r.flood)) {
+    for (const row of selected.filter((r) => !r.concurrent && !r.flood && !r.final)) {
       await ctx.renewTokens().catch(() => {});
       await runOne(row, selected.indexOf(row));
     }
-    for (const row of selected.filter((r) => !r.concurrent && r.flood)) {
+    for (const row of selected.filter((r) => !r.concurrent && r.flood && !r.final)) {
       await ctx.renewTokens().catch(() => {});
       await runOne(row, selected.indexOf(row));
     }
     await Promise.all(background);
+    for (const row of selected.filter((r) => !r.concurrent && r.final)) await runOne(row, selected.indexOf(row));
   } finally {
     await ctx.database?.close();
   }
