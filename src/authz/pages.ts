@@ -1,4 +1,4 @@
-// The login and consent pages (PRODUCT.md §2): plain forms, no script, every value escaped.
+// The login and consent pages (docs/DESIGN.md §2): plain forms, no script, every value escaped.
 import type { Response } from 'express';
 import { html, sendPage } from './html.js';
 import type { Interaction } from './interactions.js';

@@ -1,4 +1,4 @@
-// The approval console (PRODUCT.md §1, issue 5): staff sign in per tenant, see pending actions with
+// The approval console (docs/DESIGN.md §1, issue 5): staff sign in per tenant, see pending actions with
 // their full context, approve or reject them with a reason; tenant admins set the phase and
 // guardrails. Mounted on the INTERNAL listener. Server-rendered, no JavaScript, not frameable,
 // CSRF-protected (origin check + form tokens bound to the session and to the action's state),

@@ -1,4 +1,4 @@
-// Prometheus metrics (PRODUCT.md §5), served on the internal listener only. One registry per
+// Prometheus metrics (docs/DESIGN.md §5), served on the internal listener only. One registry per
 // service instance (tests start several in one process). L2: every label value comes from a closed
 // set — route templates, the tools the capability sets define, a fixed list of methods and status
 // codes, with "other" for the rest — so no request can add a time series (each one is kept for

@@ -1,4 +1,4 @@
-// Rate limits (PRODUCT.md §4): per access token (the primary budget), per tenant and per client on
+// Rate limits (docs/DESIGN.md §4): per access token (the primary budget), per tenant and per client on
 // MCP calls; the authorization server's per-IP and per-account throttles (src/authz/throttle.ts)
 // draw their limiters from here too. Counted in the
 // shared PostgreSQL store so limits hold across instances (F5); an in-memory first line only sheds

@@ -1,4 +1,4 @@
-// Conformance-style tests of the authorization server, per catalogue id (SECURITY.md O1–O12, M2) and
+// Conformance-style tests of the authorization server, per catalogue id (docs/ATTACK-CATALOGUE.md O1–O12, M2) and
 // per RFC section. Real HTTP against the whole service, real PostgreSQL, no mocks.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -268,7 +268,7 @@ describe('O8 CSRF on login and consent', () => {
     const consentHtml = await (await b.fetch(toConsent.headers.get('location')!)).text();
     assert.equal((await b.post(formAction(consentHtml), { decision: 'allow' })).status, 403);
     assert.equal((await b.post(formAction(consentHtml), { decision: 'allow', csrf: 'cmcp_csrf_forged' })).status, 403);
-    // ?allowed=true style consent is not a thing here (PITFALLS.md)
+    // ?allowed=true style consent is not a thing here (the library alone would take it as consent)
     assert.equal((await b.fetch(`${formAction(consentHtml)}?decision=allow`)).status, 404);
   });
 });

@@ -198,3 +198,28 @@ test('tenant admins set the phase and guardrails in the console; others may not'
   const audit = await svc.database.owner`select 1 from audit_events where tenant_id = ${returns.tenantId} and event = 'settings.actions_changed'`;
   assert.equal(audit.length, 1);
 });
+
+test('A7 the settings page takes aggregate limits; a waiting action shows which limit made it wait', async () => {
+  const admin = await signIn('admin@acme.example');
+  const page = await admin.get('/console/t/acme/settings');
+  assert.match(page.body, /name="issue_refund.per_order_max_amount_cents" inputmode="numeric"/);
+  assert.match(page.body, /per_customer_day_max_amount_cents — total per customer/);
+  const saved = await admin.post('/console/t/acme/settings', {
+    csrf: hidden(page.body), phase: '3', self_approval_limit_cents: '0',
+    'issue_refund.max_amount_cents': '5000', 'issue_refund.per_order_max_amount_cents': '5000', 'issue_refund.per_tenant_day_max_amount_cents': '',
+  });
+  assert.equal(saved.res.status, 303);
+  const s = first(await svc.database.owner<{ guardrails: unknown }[]>`select guardrails from tenant_settings where tenant_id = ${returns.tenantId}`);
+  assert.deepEqual(s.guardrails, { issue_refund: { max_amount_cents: 5000, per_order_max_amount_cents: 5000 } });
+  assert.match((await admin.get('/console/t/acme/settings')).body, /name="issue_refund.per_order_max_amount_cents" inputmode="numeric" value="5000"/);
+
+  const order = await refundableOrder(svc.database, returns.tenantId, 20_000);
+  assert.equal((await request(svc.database, returns, 'issue_refund', { order_number: order.number, amount_cents: 5_000, reason: 'first half' })).status, 'executed');
+  const waits = await request(svc.database, returns, 'issue_refund', { order_number: order.number, amount_cents: 5_000, reason: 'second half' });
+  assert.equal(waits.status, 'pending');
+  const list = await admin.get('/console/t/acme');
+  const at = list.body.indexOf(`id="action-${waits.action_id}"`);
+  assert.ok(at >= 0, 'listed');
+  const section = list.body.slice(at, list.body.indexOf('</section>', at));
+  assert.match(section, /Why it waits: per-order refund total 100\.00 EUR would exceed 50\.00 EUR \(per_order_max_amount_cents\)/);
+});

@@ -1,6 +1,6 @@
 // Shared pieces of the edge fuzzers (issue 7 part 3): a fixed, overridable seed; a fingerprint of
 // the whole database to prove "unchanged on rejection"; a JSON-Schema → fast-check generator for
-// tool arguments; and the leak checks every response must pass (PRODUCT.md §7: never a stack
+// tool arguments; and the leak checks every response must pass (docs/DESIGN.md §7: never a stack
 // trace, never SQL, never a 500 for the client's mistake).
 import assert from 'node:assert/strict';
 import fc from 'fast-check';

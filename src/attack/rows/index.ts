@@ -1,4 +1,4 @@
-// Every row of the attack catalogue (../shared/SECURITY.md), in catalogue order.
+// Every row of the attack catalogue (docs/ATTACK-CATALOGUE.md), in catalogue order.
 import type { AttackRow } from '../types.js';
 import { a6 } from './approval.js';
 import { o12 } from './audience.js';
@@ -7,6 +7,7 @@ import { a1 } from './bola.js';
 import { DATABASE_ROWS } from './database.js';
 import { a5, f4 } from './double-effect.js';
 import { f1, f2, f3, f5 } from './faults.js';
+import { a7, a8 } from './guardrails.js';
 import { a3 } from './mass-assignment.js';
 import { m1 } from './mcp-bearer.js';
 import { m2 } from './mcp-consent.js';
@@ -27,7 +28,7 @@ import { a2 } from './staff-tools.js';
 export const ALL_ROWS: readonly AttackRow[] = [
   o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11, o12,
   m1, m2, m3, m4, m5, m6, m7, m8,
-  a1, a2, a3, a4, a5, a6,
+  a1, a2, a3, a4, a5, a6, a7, a8,
   p1, p2,
   l1, l2, l4,
   ...DATABASE_ROWS,

@@ -1,5 +1,5 @@
 // Consent (POST of the consent form): our own CSRF-protected decision, never a query parameter
-// (PITFALLS.md: the library treats any `allowed` other than "false" as consent). Remembered per
+// (@node-oauth/oauth2-server treats any `allowed` other than "false" as consent). Remembered per
 // (subject, client, resource, sorted scope) (M2). Always answered with a 303 to the client, with iss.
 import express, { Router, type Request, type Response } from 'express';
 import { recordAudit } from '../../audit/record.js';

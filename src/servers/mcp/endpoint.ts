@@ -89,7 +89,7 @@ function readOnlyCall(set: CapabilitySet, m: IncomingMessage): boolean {
   return tool !== undefined && !tool.writes;
 }
 
-/** PRODUCT.md §4: writes cost more of the token's budget than reads. */
+/** docs/DESIGN.md §4: writes cost more of the token's budget than reads. */
 export const WRITE_WEIGHT = 5;
 function callWeight(set: CapabilitySet, m: IncomingMessage): number {
   if (m.kind !== 'request' || m.method !== 'tools/call') return 1;
@@ -125,7 +125,7 @@ function readBody(req: Request, limit: number): Promise<Buffer | 'too_large'> {
 
 export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
   const { config, sql, tenants, log, rateLimits, metrics } = services;
-  // Options resolved once at creation (STYLE.md): bad configuration fails at start-up.
+  // Options resolved once at creation: bad configuration fails at start-up.
   const baseUrl = kind === 'customer' ? config.publicUrl : config.internalUrl;
   const allowedHosts = allowedHostsFor(baseUrl);
   const allowedOrigins = allowedOriginsFor(baseUrl);
@@ -288,7 +288,7 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
         const a: SubjectActor = (actor = subjectKind === 'customer'
           ? { kind: 'customer', tenantId: tenant.id, customerId: t.subjectId }
           : { kind: 'staff', tenantId: tenant.id, staffId: t.subjectId, role: t.staffRole! });
-        // PRODUCT.md §4: the token's budget (then its tenant's and client's), counted in the store
+        // docs/DESIGN.md §4: the token's budget (then its tenant's and client's), counted in the store
         // every instance shares (F5). Refused calls do no work.
         const decision = await rateLimits.consumeCall({
           tenantId: tenant.id, tokenId: t.id, clientId: t.clientId, weight: callWeight(set, classified),
@@ -306,7 +306,7 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
             },
           };
         }
-        // PRODUCT.md §1: the customer endpoint is on from phase 3 of the tenant's maturity.
+        // docs/DESIGN.md §1: the customer endpoint is on from phase 3 of the tenant's maturity.
         if (kind === 'customer' && t.tenantPhase < 3) {
           return {
             status: 403,

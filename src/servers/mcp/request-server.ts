@@ -13,7 +13,7 @@ import { OneShotTransport } from './one-shot-transport.js';
 
 /**
  * One validator for every per-request server: the SDK otherwise builds a new Ajv per Server, which
- * is most of the cost of a server per request (PITFALLS.md: 1.6–2× throughput).
+ * is most of the cost of a server per request (measured: one shared validator gives 1.6–2× the throughput).
  */
 const SHARED_VALIDATOR = new AjvJsonSchemaValidator();
 
