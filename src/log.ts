@@ -7,7 +7,7 @@ import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'p
 import type { Config } from './config.js';
 
 /** Our secrets carry a kind prefix (src/authz/tokens.ts, confirmation tokens): the part after it is masked. */
-const SECRET_SHAPE = /\b(cmcp_(?:at|rt|code|secret|csrf|confirm)_)[A-Za-z0-9_-]+/g;
+const SECRET_SHAPE = /(cmcp_(?:at|rt|code|secret|csrf|confirm)_)[A-Za-z0-9_-]+/g;
 
 /** Masks every secret-shaped string in `text`. */
 export function maskSecrets(text: string): string {

@@ -127,6 +127,12 @@ test('L1 every flow runs, and the log holds no token, code, cookie, CSRF value, 
   const broken = keep('secret in a malformed body', `cmcp_rt_${'B'.repeat(43)}`);
   const malformed = await fetch(`${issuer}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"token":"${broken}",` });
   assert.equal(malformed.status, 400);
+  // A parse error's message quotes the body's first ten characters: a password sent as the wrong type.
+  const quoted = keep('password in a body that is not JSON', `pw${verifier.verifier.slice(0, 8)}`);
+  for (const url of [`${issuer}/register`, `${svc.publicUrl}/t/acme/mcp`, `${svc.internalUrl}/console/t/acme/login`]) {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', origin: new URL(url).origin }, body: quoted });
+    assert.ok(res.status >= 400 && res.status < 500, `${url}: ${res.status}`);
+  }
 
   // Console: sign-in (a wrong password, then the right one), an approval, sign-out.
   const returns = await staffOf(svc.database, 'acme', 'returns@acme.example');
