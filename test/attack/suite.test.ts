@@ -100,6 +100,13 @@ describe('the suite can fail', () => {
     assert.match(out.join('\n'), /O9 .*FAIL/);
   });
 
+  test('L1 without --log-file is not applicable and says what it needs', async () => {
+    const out: string[] = [];
+    const code = await main(['--target', base, '--only', 'L1'], (s) => out.push(s), () => {});
+    assert.equal(code, 0, out.join('\n'));
+    assert.match(out.join('\n'), /L1 .*needs the service log \(--log-file PATH\)/);
+  });
+
   test('a non-local target is refused without --i-own-this-target (exit status 2)', async () => {
     const err: string[] = [];
     const code = await main(['--target', 'https://shop.example.com'], () => {}, (s) => err.push(s));
