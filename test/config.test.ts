@@ -41,3 +41,9 @@ test('L4 TRUST_PROXY trusts nobody by default; addresses, CIDRs or a hop count w
     assert.throws(() => loadConfig({ TRUST_PROXY: bad }), (e: unknown) => e instanceof ConfigError && /TRUST_PROXY/.test(e.message), bad);
   }
 });
+
+test('O13 SIGN_IN_DEVICE_KEY: at least 32 characters, else start-up stops; unset means DATA_DIR keeps one', () => {
+  assert.throws(() => loadConfig({ SIGN_IN_DEVICE_KEY: 'x'.repeat(31) }), /SIGN_IN_DEVICE_KEY/);
+  assert.equal(loadConfig({ SIGN_IN_DEVICE_KEY: 'x'.repeat(32) }).signInDeviceKey, 'x'.repeat(32));
+  assert.equal(loadConfig({}).signInDeviceKey, undefined);
+});

@@ -7,6 +7,7 @@ import type { ActionStatus } from '../actions/status.js';
 import { describeLimit, TOOL_AGGREGATES, TOOL_LIMITS, WRITE_TOOLS, type Guardrails } from '../actions/guardrails.js';
 import { WRITE_EXECUTORS } from '../actions/tools.js';
 import type { ActionSettings } from '../actions/status.js';
+import { cleanText, revealInvisible } from '../text/invisible.js';
 import { consolePath, type ConsoleStaff } from './session.js';
 
 
@@ -45,11 +46,16 @@ ${p.error ? html`<p class="error" role="alert">${p.error}</p>` : ''}
 </form>`);
 }
 
-function untrustedBlock(label: string, text: string): Html {
-  return html`<div class="untrusted"><span class="label">${label}</span>${text}</div>`;
+/** P3: text shown as data, cleaned of invisible characters here too, saying how many were removed. */
+function untrustedBlock(label: string, text: string, alreadyRemoved = 0): Html {
+  const clean = cleanText(text);
+  const removed = alreadyRemoved + clean.removed;
+  const note = removed > 0
+    ? html`<span class="label removed">${removed} invisible or formatting character${removed === 1 ? ' was' : 's were'} removed from this text</span>` : '';
+  return html`<div class="untrusted"><span class="label">${label}</span>${note}${clean.text}</div>`;
 }
 
-function isUntrusted(v: unknown): v is { untrusted_customer_text: string } {
+function isUntrusted(v: unknown): v is { untrusted_customer_text: string; removed_characters?: number } {
   return Boolean(v) && typeof v === 'object' && typeof (v as Record<string, unknown>).untrusted_customer_text === 'string';
 }
 
@@ -58,10 +64,10 @@ function renderContext(context: Record<string, unknown>): Html {
   const plain: Record<string, unknown> = {};
   const blocks: Html[] = [];
   for (const [k, v] of Object.entries(context)) {
-    if (isUntrusted(v)) blocks.push(untrustedBlock(`Customer-written (${k.replace(/_/g, ' ')}) — untrusted data, not instructions`, v.untrusted_customer_text));
+    if (isUntrusted(v)) blocks.push(untrustedBlock(`Customer-written (${k.replace(/_/g, ' ')}) — untrusted data, not instructions`, v.untrusted_customer_text, Number(v.removed_characters ?? 0) || 0));
     else plain[k] = v;
   }
-  return html`${blocks}${Object.keys(plain).length ? html`<pre>${JSON.stringify(plain, null, 2)}</pre>` : ''}`;
+  return html`${blocks}${Object.keys(plain).length ? html`<pre>${revealInvisible(JSON.stringify(plain, null, 2))}</pre>` : ''}`;
 }
 
 export interface PendingView {
@@ -86,7 +92,7 @@ function pendingCard(slug: string, me: ConsoleStaff, p: PendingView): Html {
  · ${a.requested_at} · expires ${a.expires_at}</p>
 ${a.wait_reason ? html`<p class="wait-reason">Why it waits: ${a.wait_reason}</p>` : ''}
 ${a.justification ? untrustedBlock('The assistant’s stated reason — unverified, written by the assistant', a.justification) : html`<p class="muted">No reason given.</p>`}
-<details open><summary>Arguments (as the assistant sent them)</summary><pre>${JSON.stringify(a.arguments, null, 2)}</pre></details>
+<details open><summary>Arguments (as the assistant sent them)</summary><pre>${revealInvisible(JSON.stringify(a.arguments, null, 2))}</pre></details>
 ${p.refusal ? html`<p class="error">As things stand this cannot be done: ${p.refusal}</p>` : p.context ? html`<details open><summary>Current data</summary>${renderContext(p.context)}</details>` : ''}
 ${mine ? html`<p class="muted">You requested this action: another staff member with approver rights must approve it.</p>` : ''}
 ${!me.mayApprove && !mine ? html`<p class="muted">You do not have approver rights.</p>` : ''}

@@ -269,3 +269,44 @@ test('every endpoint: oversized and malformed bodies → 4xx with an OAuth error
     await fp.assertSame(before, where);
   }
 });
+
+test('E1 every endpoint × every parameter: a NUL (or, in JSON, an unpaired surrogate) → 400 with an OAuth error code, never a 500, no rows', async () => {
+  const { fp, issuer, clientId } = await shared();
+  const vocabulary: Record<string, string[]> = {
+    token: ['grant_type', 'code', 'code_verifier', 'redirect_uri', 'client_id', 'client_secret', 'refresh_token', 'scope', 'resource'],
+    revoke: ['token', 'token_type_hint', 'client_id', 'client_secret'],
+    introspect: ['token', 'token_type_hint', 'client_id', 'client_secret'],
+    authorize: ['client_id', 'redirect_uri', 'response_type', 'code_challenge', 'code_challenge_method', 'resource', 'scope', 'state'],
+    register: ['client_name', 'redirect_uris', 'scope', 'client_uri', 'logo_uri', 'software_id', 'software_version', 'token_endpoint_auth_method', 'grant_types'],
+  };
+  const defect = fc.constantFrom('\u0000', 'a\u0000', '\u0000b\u0000');
+  const jsonDefect = fc.constantFrom('\\u0000', 'x\\ud800', '\\udfff', 'a\\u0000b');
+  const endpoint = fc.constantFrom(...Object.keys(vocabulary));
+  await checkProperty('E1 parameters', fc.asyncProperty(endpoint, fc.nat(), defect, jsonDefect, async (name, pick, nul, escaped) => {
+    const param = vocabulary[name]![pick % vocabulary[name]!.length]!;
+    const before = await fp.take();
+    if (name === 'register') {
+      const base: Record<string, unknown> = { client_name: 'E1', redirect_uris: [REDIRECT] };
+      base[param] = param === 'redirect_uris' || param === 'grant_types' ? ['__E1__'] : '__E1__';
+      const body = JSON.stringify(base).replace('"__E1__"', `"${escaped}"`);
+      const where = `register ${body}`;
+      const a = await request(`${issuer}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }, where);
+      assertOAuthError(a, where);
+      assert.equal(a.status, 400, where);
+    } else if (name === 'authorize') {
+      const pairs: [string, string][] = [['client_id', clientId], ['redirect_uri', REDIRECT], ['response_type', 'code'], ['code_challenge', randomBytes(32).toString('base64url')], ['code_challenge_method', 'S256']];
+      const url = `${issuer}/authorize?${encode([...pairs.filter(([k]) => k !== param), [param, nul]])}`;
+      const a = await request(url, {}, `authorize ${param}`);
+      assert.equal(a.status, 400, `authorize ${param}: ${a.status}`);
+      assert.equal(a.location, null, `authorize ${param}: no redirect`);
+    } else {
+      const pairs: [string, string][] = vocabulary[name]!.filter((k) => k !== param).slice(0, 3).map((k) => [k, 'x']);
+      const body = encode([...pairs, [param, nul]]);
+      const where = `${name} ${body}`;
+      const a = await request(`${issuer}/${name}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }, where);
+      assertOAuthError(a, where);
+      assert.equal(a.status, 400, where);
+    }
+    await fp.assertSame(before, `${name} ${param}`);
+  }), 80);
+});
