@@ -75,12 +75,74 @@ export async function getActionStatus(tx: Tx, tenantId: string, actionId: string
   return row ? view(row) : null;
 }
 
-export async function listActions(tx: Tx, tenantId: string, options: { status?: string; limit?: number } = {}): Promise<ActionStatus[]> {
+export interface ActionFilter {
+  status?: string;
+  /** Only this write tool's actions. */
+  tool?: string;
+  /** Only actions this staff member requested. */
+  requestedBy?: string;
+  limit?: number;
+}
+
+export async function listActions(tx: Tx, tenantId: string, options: ActionFilter = {}): Promise<ActionStatus[]> {
   const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
   const rows = await tx<Row[]>`${select(tx, tenantId)}
     ${options.status ? tx`and a.status = ${options.status}::action_status` : tx``}
+    ${options.tool ? tx`and a.tool = ${options.tool}` : tx``}
+    ${options.requestedBy && z.uuid().safeParse(options.requestedBy).success ? tx`and a.requested_by = ${options.requestedBy}` : tx``}
     order by a.created_at ${options.status === 'pending' ? tx`asc` : tx`desc`} limit ${limit}`;
   return rows.map(view);
+}
+
+/** One entry of an action's history, from the audit log (migrations/015_action_history.sql). */
+export interface ActionHistoryEntry {
+  at: string;
+  event: string;
+  outcome: string;
+  actor_kind: string;
+  actor_name: string | null;
+  client_id: string | null;
+  detail: Record<string, unknown>;
+}
+
+/** The audit entries that name this action, oldest first. Runs in a staff context (audit_events_read). */
+export async function actionHistory(tx: Tx, tenantId: string, actionId: string): Promise<ActionHistoryEntry[]> {
+  if (!z.uuid().safeParse(actionId).success) return [];
+  const rows = await tx<{ at: Date; event: string; outcome: string; actor_kind: string; actor_name: string | null; client_id: string | null; detail: Record<string, unknown> | null }[]>`
+    select e.at, e.event, e.outcome, e.actor_kind, s.name as actor_name, e.client_id, e.detail
+    from audit_events e
+    left join staff s on s.tenant_id = e.tenant_id and e.actor_kind = 'staff' and s.id::text = e.actor_id
+    where e.tenant_id = ${tenantId} and e.detail->>'action_id' = ${actionId} and e.event like 'action.%'
+    order by e.seq limit 200`;
+  return rows.map((r) => ({ at: r.at.toISOString(), event: r.event, outcome: r.outcome, actor_kind: r.actor_kind, actor_name: r.actor_name,
+    client_id: r.client_id, detail: r.detail ?? {} }));
+}
+
+/**
+ * Why an action waited (or ran at once): the engine's decision as recorded when it was requested
+ * ("phase 1: every write waits for approval", "amount_cents 6000 is above the limit 5000").
+ */
+export function waitReasonOf(history: readonly ActionHistoryEntry[]): string | null {
+  const requested = history.find((h) => h.event === 'action.requested');
+  return typeof requested?.detail.decision === 'string' ? requested.detail.decision : null;
+}
+
+/** Why each of these actions waited, in one query (for the console's list). */
+export async function waitReasons(tx: Tx, tenantId: string, actionIds: readonly string[]): Promise<Map<string, string>> {
+  const ids = actionIds.filter((id) => z.uuid().safeParse(id).success);
+  if (!ids.length) return new Map();
+  const rows = await tx<{ action_id: string; decision: string | null }[]>`
+    select e.detail->>'action_id' as action_id, e.detail->>'decision' as decision from audit_events e
+    where e.tenant_id = ${tenantId} and e.detail->>'action_id' in ${tx(ids)} and e.event = 'action.requested'`;
+  return new Map(rows.filter((r) => r.decision).map((r) => [r.action_id, r.decision!]));
+}
+
+/** The tenant's staff who have requested actions (the console's requester filter). */
+export async function requesters(tx: Tx, tenantId: string): Promise<{ id: string; name: string; email: string }[]> {
+  return tx<{ id: string; name: string; email: string }[]>`
+    select s.id, s.name, s.email from staff s
+    where s.tenant_id = ${tenantId} and exists (select 1 from pending_actions a where a.tenant_id = s.tenant_id and a.requested_by = s.id)
+    order by s.name, s.email`;
 }
 
 /**

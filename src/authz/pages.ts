@@ -24,13 +24,31 @@ ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
 </form>`, new URL(interaction.request.redirectUri).origin);
 }
 
-export function renderConsent(res: Response, ctx: PageContext, interaction: Interaction): void {
+/** The account signed in to the request, and where "Not you?" posts. */
+export interface SignedInAccount {
+  name: string;
+  email: string;
+  /** The staff role (internal endpoint), null for customers. */
+  role: string | null;
+  switchAction: string;
+}
+
+export function renderConsent(res: Response, ctx: PageContext, interaction: Interaction, account: SignedInAccount): void {
   const r = interaction.request;
   const redirectHost = new URL(r.redirectUri).host;
   const scopes = r.grantedScope ?? [];
+  const staff = r.resourceKind === 'internal';
   const idLine = /^https?:\/\//.test(r.clientId) ? html`<p class="muted">Client identity published at ${r.clientId}</p>` : '';
   sendPage(res, 200, `Allow ${r.clientName}?`, html`
 <h1>Allow ${r.clientName} to access your ${ctx.tenantName} account?</h1>
+<div class="account"><p>Signed in as <strong>${account.name}</strong> (${account.email})${account.role ? html` · ${account.role.replace(/_/g, ' ')}` : ''}.</p>
+<form method="post" action="${account.switchAction}" class="switch-account">
+<input type="hidden" name="csrf" value="${ctx.csrf}">
+<button type="submit" name="switch" value="1">Not you? Sign in as someone else</button>
+</form></div>
+${staff ? html`<p class="staff-access"><strong>This gives ${r.clientName} staff operations access to ${ctx.tenantName}.</strong>
+It acts as you, with your role’s permissions, on the shop’s internal operations endpoint, within the permissions listed below.
+Changes it asks for wait for an approver unless the shop’s guardrails let them run at once.</p>` : ''}
 ${idLine}
 <p>After you decide, you will be sent to <strong>${redirectHost}</strong>.</p>
 <p>It will be able to:</p>
