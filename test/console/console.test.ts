@@ -180,12 +180,18 @@ test('tenant admins set the phase and guardrails in the console; others may not'
   const page = await admin.get('/console/t/acme/settings');
   assert.equal(page.res.status, 200);
   assert.match(page.body, /name="create_reorder.max_quantity" inputmode="numeric" value="100"/);
-  const csrf = hidden(page.body);
-  const bad = await admin.post('/console/t/acme/settings', { csrf, phase: '7', self_approval_limit_cents: '0' });
+  const csrf = hidden(page.body, `action="/console/t/acme/settings"`);
+  // Amounts are shown and entered in the shop's currency (major units), stored in cents.
+  assert.match(page.body, /name="issue_refund.max_amount" inputmode="decimal" value="50.00"><span class="unit">EUR<\/span>/);
+  assert.match(page.body, /Phase 1: Every write waits/);
+  const bad = await admin.post('/console/t/acme/settings', { csrf, phase: '7', self_approval_limit: '0' });
   assert.equal(bad.res.status, 400);
+  const tooPrecise = await admin.post('/console/t/acme/settings', { csrf, phase: '3', self_approval_limit: '0', 'issue_refund.max_amount': '50.005' });
+  assert.equal(tooPrecise.res.status, 400);
+  assert.match(tooPrecise.body, /at most 2 decimals/);
   const saved = await admin.post('/console/t/acme/settings', {
-    csrf, phase: '3', self_approval_limit_cents: '2500', 'create_reorder.max_quantity': '50', 'create_reorder.max_value_cents': '100000',
-    'issue_refund.max_amount_cents': '5000', 'reroute_delivery.run_at_once': '1',
+    csrf, phase: '3', self_approval_limit: '25', 'create_reorder.max_quantity': '50', 'create_reorder.max_value': '1,000',
+    'issue_refund.max_amount': '50.00', 'reroute_delivery.run_at_once': '1',
   });
   assert.equal(saved.res.status, 303);
   const s = first(await svc.database.owner<{ phase: number; guardrails: unknown; self_approval_limit_cents: string }[]>`
@@ -194,7 +200,7 @@ test('tenant admins set the phase and guardrails in the console; others may not'
   assert.equal(Number(s.self_approval_limit_cents), 2500);
   assert.deepEqual(s.guardrails, { create_reorder: { max_quantity: 50, max_value_cents: 100000 }, issue_refund: { max_amount_cents: 5000 }, reroute_delivery: { run_at_once: true } });
   // The same form again: the settings changed since it was shown.
-  assert.equal((await admin.post('/console/t/acme/settings', { csrf, phase: '1', self_approval_limit_cents: '0' })).res.status, 409);
+  assert.equal((await admin.post('/console/t/acme/settings', { csrf, phase: '1', self_approval_limit: '0' })).res.status, 409);
   const audit = await svc.database.owner`select 1 from audit_events where tenant_id = ${returns.tenantId} and event = 'settings.actions_changed'`;
   assert.equal(audit.length, 1);
 });
