@@ -41,11 +41,8 @@ export function renderConsent(res: Response, ctx: PageContext, interaction: Inte
   const idLine = /^https?:\/\//.test(r.clientId) ? html`<p class="muted">Client identity published at ${r.clientId}</p>` : '';
   sendPage(res, 200, `Allow ${r.clientName}?`, html`
 <h1>Allow ${r.clientName} to access your ${ctx.tenantName} account?</h1>
-<div class="account"><p>Signed in as <strong>${account.name}</strong> (${account.email})${account.role ? html` · ${account.role.replace(/_/g, ' ')}` : ''}.</p>
-<form method="post" action="${account.switchAction}" class="switch-account">
-<input type="hidden" name="csrf" value="${ctx.csrf}">
-<button type="submit" name="switch" value="1">Not you? Sign in as someone else</button>
-</form></div>
+<p class="account">Signed in as <strong>${account.name}</strong> (${account.email})${account.role ? html` · ${account.role.replace(/_/g, ' ')}` : ''}.
+<a href="#switch-account">Not you?</a></p>
 ${staff ? html`<p class="staff-access"><strong>This gives ${r.clientName} staff operations access to ${ctx.tenantName}.</strong>
 It acts as you, with your role’s permissions, on the shop’s internal operations endpoint, within the permissions listed below.
 Changes it asks for wait for an approver unless the shop’s guardrails let them run at once.</p>` : ''}
@@ -57,5 +54,9 @@ ${idLine}
 <input type="hidden" name="csrf" value="${ctx.csrf}">
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny">Deny</button>
+</form>
+<form method="post" action="${account.switchAction}" class="switch-account" id="switch-account">
+<input type="hidden" name="csrf" value="${ctx.csrf}">
+<p class="muted">Not ${account.name}? <button type="submit" name="switch" value="1">Sign out and sign in as someone else</button></p>
 </form>`, new URL(r.redirectUri).origin);
 }

@@ -359,7 +359,7 @@ ${PHASES.map((ph) => html`<label><input type="radio" name="phase" value="${ph.ph
 <input id="self_approval_limit" name="self_approval_limit" inputmode="decimal" value="${majorUnits(p.settings.selfApprovalLimitCents, f.currency)}"><span class="unit">${f.currency}</span>
 </fieldset>
 <h2>Guardrails (phases 2 and 3)</h2>
-<p class="muted">Amounts are in ${f.currency}. A write at or below every limit of its tool runs at once; one unit above waits. An empty limit means that tool always waits.</p>
+<p class="muted">Amounts are in ${f.currency}. A write at or below every limit of its tool runs at once; anything above a limit waits. An empty limit means that tool always waits.</p>
 ${rows}
 <button type="submit">Save</button>
 </form>`);
