@@ -225,3 +225,32 @@ export async function updateActionSettings(tx: Tx, tenantId: string, next: Actio
   });
   return v;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The shop's time zone (migrations/015_action_history.sql): how the console shows times.
+
+/** An IANA zone name the runtime knows ("Europe/Amsterdam"); Intl is the judge. */
+export const timeZoneSchema = z.string().trim().min(1).max(64).regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, 'not a time zone name')
+  .refine((zone) => { try { new Intl.DateTimeFormat('en', { timeZone: zone }); return true; } catch { return false; } }, 'not a time zone this service knows');
+
+/** The shop's time zone, or null (UTC). */
+export async function readTimeZone(tx: Tx, tenantId: string): Promise<string | null> {
+  const [row] = await tx<{ time_zone: string | null }[]>`select time_zone from tenant_settings where tenant_id = ${tenantId}`;
+  const zone = timeZoneSchema.safeParse(row?.time_zone ?? '');
+  return zone.success ? zone.data : null;
+}
+
+/** Sets the shop's time zone (null: UTC). Tenant admins only (RLS); audited with before and after. */
+export async function updateTimeZone(tx: Tx, tenantId: string, zone: string | null, by: { actor: Actor | 'owner'; clientId: string; requestId?: string | null }): Promise<void> {
+  const next = zone === null ? null : timeZoneSchema.parse(zone);
+  const before = await readTimeZone(tx, tenantId);
+  if (before === next) return;
+  const updated = await tx`update tenant_settings set time_zone = ${next}, updated_at = now() where tenant_id = ${tenantId} returning tenant_id`;
+  if (updated.length === 0) throw new ActionRefused('only a tenant admin may change the time zone', 'forbidden');
+  const actor = by.actor;
+  await recordAudit(tx, {
+    tenantId, event: 'settings.time_zone_changed', outcome: 'ok', actorKind: actor === 'owner' ? 'system' : actor.kind === 'staff' ? 'staff' : 'system',
+    actorId: actor !== 'owner' && actor.kind === 'staff' ? actor.staffId : null, clientId: by.clientId, requestId: by.requestId ?? null,
+    detail: { before, after: next },
+  });
+}

@@ -358,6 +358,10 @@ ${PHASES.map((ph) => html`<label><input type="radio" name="phase" value="${ph.ph
 <label for="self_approval_limit">A requester with approver rights may confirm their own action in the conversation up to this amount (${f.currency}; 0 = never)</label>
 <input id="self_approval_limit" name="self_approval_limit" inputmode="decimal" value="${majorUnits(p.settings.selfApprovalLimitCents, f.currency)}"><span class="unit">${f.currency}</span>
 </fieldset>
+<fieldset><legend>Time zone</legend>
+<label for="time_zone">Times in this console are shown in this zone (an IANA name such as Europe/Amsterdam; empty = UTC)</label>
+<input id="time_zone" name="time_zone" maxlength="64" autocomplete="off" value="${f.timeZone === 'UTC' ? '' : f.timeZone}" placeholder="UTC">
+</fieldset>
 <h2>Guardrails (phases 2 and 3)</h2>
 <p class="muted">Amounts are in ${f.currency}. A write at or below every limit of its tool runs at once; anything above a limit waits. An empty limit means that tool always waits.</p>
 ${rows}

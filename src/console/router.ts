@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { approveAction, rejectAction, withdrawAction, expireDueActions, ActionRefused } from '../actions/engine.js';
 import { tenantCurrency } from '../actions/executor.js';
 import {
-  actionContext, actionHistory, getActionStatus, listActions, readActionSettings, requesters, updateActionSettings, waitReasonOf, waitReasons,
+  actionContext, actionHistory, getActionStatus, listActions, readActionSettings, readTimeZone, requesters, timeZoneSchema, updateActionSettings, updateTimeZone, waitReasonOf, waitReasons,
   type ActionStatus,
 } from '../actions/status.js';
 import { phaseSchema, WRITE_TOOLS } from '../actions/guardrails.js';
@@ -60,9 +60,8 @@ const NOTICE_OF: Record<string, string> = { executed: 'executed', rejected: 'rej
 
 /** The shop's currency and time zone, who is signed in, and the sign-out form's token. */
 async function frameOf(tx: Tx, tenant: Tenant, session: ConsoleSession): Promise<ConsoleFrame> {
-  // No tenant time zone is stored yet: times are shown in UTC, with the zone named.
   return { tenantName: tenant.name, slug: tenant.slug, me: session.staff, logoutCsrf: formToken(session, 'logout'),
-    currency: await tenantCurrency(tx, tenant.id), timeZone: 'UTC' };
+    currency: await tenantCurrency(tx, tenant.id), timeZone: (await readTimeZone(tx, tenant.id)) ?? 'UTC' };
 }
 
 /** The cards' data: the executor's current reading, client names, why each waits, form tokens. */
@@ -287,8 +286,13 @@ export function approvalConsole(services: Services): Router {
       const limit = self.cents;
       const { guardrails, error } = guardrailsFromForm(req.body ?? {}, frame.currency);
       if (error) return again(error);
+      const zoneField = typeof req.body?.time_zone === 'string' ? req.body.time_zone.trim() : '';
+      const zone = zoneField === '' || zoneField.toUpperCase() === 'UTC' ? null : timeZoneSchema.safeParse(zoneField);
+      if (zone && !zone.success) return again(`Time zone: ${zone.error.issues[0]?.message ?? 'not a time zone'} (an IANA name such as Europe/Amsterdam, or empty for UTC).`);
       try {
         await updateActionSettings(tx, tenant.id, { phase: phase.data, guardrails, selfApprovalLimitCents: limit },
+          { actor: { kind: 'staff', tenantId: tenant.id, staffId: session.staff.staffId, role: session.staff.role }, clientId: CLIENT_ID, requestId: String(req.id) });
+        await updateTimeZone(tx, tenant.id, zone ? zone.data! : null,
           { actor: { kind: 'staff', tenantId: tenant.id, staffId: session.staff.staffId, role: session.staff.role }, clientId: CLIENT_ID, requestId: String(req.id) });
       } catch (e) {
         if (e instanceof ActionRefused) return again(e.message);

@@ -181,6 +181,17 @@ test('A6 the requester sees Withdraw (no reason field) and no approve; withdrawi
     await page.goto(`${svc.internalUrl}/console/t/acme/settings`);
     assert.match(await page.locator('body').innerText(), /Phase 2: Guardrails/);
     await assertFits(page, 'settings at 390 px');
+    // The shop's time zone: an unknown name is refused, a real one changes how times read.
+    await page.fill('#time_zone', 'Mars/Olympus_Mons');
+    await page.click('form[action="/console/t/acme/settings"] button[type=submit]');
+    assert.match(await page.locator('.error').innerText(), /Time zone: not a time zone this service knows/);
+    await page.fill('#time_zone', 'Europe/Amsterdam');
+    await page.click('form[action="/console/t/acme/settings"] button[type=submit]');
+    await page.waitForSelector('.notice');
+    await page.goto(urls.issue_refund);
+    const requested = page.locator(`#action-${ids.issue_refund} time`).first();
+    assert.match(await requested.innerText(), /\d{2}:\d{2} CET$/, 'local time with the zone named');
+    assert.match((await requested.getAttribute('datetime'))!, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
 
     await page.goto(urls.reroute_delivery);
     await page.locator(`#action-${ids.reroute_delivery} button[value=withdraw]`).click();
