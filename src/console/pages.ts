@@ -266,12 +266,12 @@ ${p.decided.map((a) => html`<tr data-action-id="${a.action_id}" data-tool="${a.t
 }
 
 /** One history entry in words. */
-function historyLine(h: ActionHistoryEntry): string {
+function historyLine(h: ActionHistoryEntry, clientName: (id: string) => string): string {
   const who = h.actor_name ?? (h.actor_kind === 'system' ? 'the service' : h.actor_kind);
   const d = h.detail;
   const text = (k: string) => (typeof d[k] === 'string' ? (d[k] as string) : null);
   switch (h.event) {
-    case 'action.requested': return `Requested by ${who}${h.client_id ? ` through client ${h.client_id}` : ''}${text('decision') ? ` — ${text('decision')}` : ''}`;
+    case 'action.requested': return `Requested by ${who}${h.client_id ? ` through ${clientName(h.client_id)}` : ''}${text('decision') ? ` — ${text('decision')}` : ''}`;
     case 'action.duplicate': return `Requested again by ${who} (identical request; this action was returned)`;
     case 'action.approved': return `Approved by ${who}${d.how === 'self-approved' ? ' (confirmed in band by the requester)' : ''}${text('reason') ? `: ${text('reason')}` : ''}`;
     case 'action.executed': return d.approval === 'guardrail' ? `Ran at once (${text('decision') ?? 'within the guardrails'})` : 'Executed';
@@ -284,9 +284,11 @@ function historyLine(h: ActionHistoryEntry): string {
 }
 
 /** The action's history: the audit entries, or what the action row itself records. */
-function history(f: ConsoleFrame, a: ActionStatus, entries: ActionHistoryEntry[]): Html {
+function history(f: ConsoleFrame, v: ActionView, entries: ActionHistoryEntry[]): Html {
+  const a = v.action;
+  const clientName = (id: string) => (id === a.client_id && v.client ? `${v.client.name} (client ${id})` : `client ${id}`);
   const rows: { at: string | null; text: string }[] = entries.length
-    ? entries.map((h) => ({ at: h.at, text: historyLine(h) }))
+    ? entries.map((h) => ({ at: h.at, text: historyLine(h, clientName) }))
     : [
       { at: a.requested_at, text: `Requested by ${a.requested_by.name}` },
       ...(a.decided_at ? [{ at: a.decided_at, text: `${shownStatus(a)}${a.decided_by ? ` by ${a.decided_by.name}` : ''}` }] : []),
@@ -303,7 +305,7 @@ export function renderActionPage(res: Response, p: { frame: ConsoleFrame; view: 
 ${noticeOf(p.notice, undefined)}
 ${actionCard(f, p.view, 'page')}
 <h2>History</h2>
-${history(f, a, p.history)}`);
+${history(f, p.view, p.history)}`);
 }
 
 // ---------------------------------------------------------------------------------------------

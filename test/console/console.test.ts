@@ -152,6 +152,32 @@ test('A6 in the console the requester cannot approve their own action (no button
   assert.match(forged.body, /another staff member/);
 });
 
+test('A6 only the requester withdraws: an approver\'s forged withdraw is refused, the requester\'s needs no reason', async () => {
+  const order = await refundableOrder(svc.database, returns.tenantId, 30_000);
+  const asked = await request(svc.database, returns, 'issue_refund', { order_number: order.number, amount_cents: 6_543, reason: 'withdraw check' });
+  assert.equal(asked.status, 'pending', 'above the refund guardrail: it waits');
+  const admin = await signIn('admin@acme.example');
+  const adminCard = await admin.get(`/console/t/acme/actions/${asked.action_id}`);
+  assert.equal(adminCard.res.status, 200);
+  assert.ok(!adminCard.body.includes('value="withdraw"'), 'no Withdraw for someone else\'s action');
+  const forged = await admin.post(`/console/t/acme/actions/${asked.action_id}`, { csrf: hidden(adminCard.body, 'class="decide"'), decision: 'withdraw' });
+  assert.equal(forged.res.status, 403);
+  assert.match(forged.body, /only the requester withdraws/);
+  const requester = await signIn('returns@acme.example');
+  const own = await requester.get(`/console/t/acme/actions/${asked.action_id}`);
+  const card = own.body.slice(own.body.indexOf(`id="action-${asked.action_id}"`));
+  assert.ok(!card.slice(0, card.indexOf('</section>')).includes('<textarea'), 'the withdraw form has no reason field');
+  const done = await requester.post(`/console/t/acme/actions/${asked.action_id}`, { csrf: hidden(own.body, 'class="withdraw"'), decision: 'withdraw', from: 'page' });
+  assert.equal(done.res.status, 303);
+  assert.equal(done.res.headers.get('location'), `/console/t/acme/actions/${asked.action_id}?done=withdrawn`);
+  const row = first(await svc.database.owner<{ status: string; decision_reason: string }[]>`
+    select status::text as status, decision_reason from pending_actions where id = ${asked.action_id}`);
+  assert.deepEqual(row, { status: 'rejected', decision_reason: 'withdrawn by the requester' });
+  const events = await svc.database.owner<{ detail: { withdrawn?: boolean } }[]>`
+    select detail from audit_events where tenant_id = ${returns.tenantId} and event = 'action.rejected' and detail->>'action_id' = ${asked.action_id}`;
+  assert.equal(events[0]?.detail.withdrawn, true);
+});
+
 test('P1 the console shows a customer\'s injected return reason only inside a marked, escaped untrusted block', async () => {
   const target = first(await svc.database.owner<{ number: string }[]>`
     select number from returns where tenant_id = ${returns.tenantId} and reason like ${'%' + INJECTION_CANARY + '%'}`);

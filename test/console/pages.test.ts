@@ -149,7 +149,7 @@ test('A6 an approver sees each write tool\'s action readably, with approve and r
       assert.equal(await raw.locator('summary').innerText(), 'Raw arguments');
       assert.equal(await raw.getAttribute('open'), null, 'closed until clicked');
       assert.deepEqual(JSON.parse((await raw.locator('pre').textContent()) ?? ''), args[tool]);
-      assert.match(await page.locator('ol.history').innerText(), /Requested by Ada Admin through client ops-assistant — phase 1/);
+      assert.match(await page.locator('ol.history').innerText(), /Requested by Ada Admin through Test client \(client ops-assistant\) — phase 1/);
       await assertFits(page, `${tool} page at desktop width`);
       await page.setViewportSize(PHONE);
       await assertFits(page, `${tool} page at 390 px`);
