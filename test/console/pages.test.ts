@@ -29,6 +29,8 @@ const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 const eur = (cents: number) => new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'EUR' }).format(cents / 100);
 const squeeze = (s: string) => s.replace(/\s+/g, '');
+/** An unbroken string far wider than a phone (a pasted URL or token): it must wrap, not widen the page. */
+const LONG_WORD = `https://example.com/${'a'.repeat(160)}`;
 
 let svc: TestService;
 let db: TestDatabase;
@@ -74,7 +76,7 @@ before(async () => {
   });
   const assistant: Client = await connect(internalUrl(svc, 'acme'), token.token);
   for (const tool of WRITE_TOOLS) {
-    const res = await assistant.callTool({ name: tool, arguments: { ...args[tool], justification: `Needed for ${tool}` } });
+    const res = await assistant.callTool({ name: tool, arguments: { ...args[tool], justification: `Needed for ${tool}: ${LONG_WORD}` } });
     const data = (res.structuredContent ?? {}) as Record<string, string>;
     assert.equal(res.isError ?? false, false, text(res));
     assert.equal(data.status, 'pending', `${tool}: ${text(res)}`);
@@ -153,6 +155,9 @@ test('A6 an approver sees each write tool\'s action readably, with approve and r
       await assertFits(page, `${tool} page at desktop width`);
       await page.setViewportSize(PHONE);
       await assertFits(page, `${tool} page at 390 px`);
+      await raw.locator('summary').click();
+      assert.equal(await raw.getAttribute('open'), '', 'one click opens the raw arguments');
+      await assertFits(page, `${tool} page at 390 px with the raw arguments open`);
     }
     for (const size of [DESKTOP, PHONE]) {
       await page.setViewportSize(size);
@@ -200,6 +205,10 @@ test('A6 the requester sees Withdraw (no reason field) and no approve; withdrawi
     assert.equal(new URL(page.url()).pathname, `/console/t/acme/actions/${ids.reroute_delivery}`);
     assert.match(await page.locator('.action .status').first().textContent() ?? '', /^withdrawn$/);
     assert.match(await page.locator('ol.history').innerText(), /Withdrawn by Ada Admin: withdrawn by the requester/);
+    // The list with a decided action (its table stacks on a phone).
+    await page.goto(`${svc.internalUrl}/console/t/acme`);
+    assert.equal(await page.locator(`table.decided tr[data-action-id="${ids.reroute_delivery}"]`).count(), 1);
+    await assertFits(page, 'list with decided actions at 390 px');
     const row = first(await db.owner<{ status: string; decision_reason: string; decided_by: string }[]>`
       select status::text as status, decision_reason, decided_by from pending_actions where id = ${ids.reroute_delivery}`);
     assert.deepEqual(row, { status: 'rejected', decision_reason: 'withdrawn by the requester', decided_by: admin.staffId });
