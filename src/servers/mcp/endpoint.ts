@@ -6,7 +6,8 @@
 // The request reads top to bottom as named steps; each answers and stops, or passes on:
 //   checkHostAndOrigin → resolveTenant → allowOnlyPost → refuseQueryToken → requireBearer →
 //   checkProtocolVersion → checkMediaTypes → readMessage → answer
-// and `answer` is one database transaction: verify the token ('auth' context), check the scope,
+// and `answer` is one database transaction: verify the token ('auth' context), the cheap refusals
+// (endpoint not enabled for the tenant's phase, scope missing, unknown tool), spend the budgets,
 // switch to the caller's context, run the method, append the audit entry, commit.
 import { performance } from 'node:perf_hooks';
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
@@ -15,7 +16,7 @@ import { recordAudit } from '../../audit/record.js';
 import { protectedResourceMetadataUrl, resourceFor, issuerFor, type EndpointKind } from '../../authz/resources.js';
 import { admitted, DatabaseBusy, setRequestContext, type Tx } from '../../db/context.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
-import { budgetOverrides, rateLimitHeaders, RateLimitStoreUnavailable } from '../../ratelimit/limits.js';
+import { budgetName, budgetOverrides, rateLimitHeaders, RateLimitStoreUnavailable } from '../../ratelimit/limits.js';
 import type { Services } from '../../services.js';
 import type { Tenant } from '../../tenants/directory.js';
 import { challengeHeader, presentedBearer, verifyAccessToken, type Challenge } from './bearer.js';
@@ -89,7 +90,17 @@ function readOnlyCall(set: CapabilitySet, m: IncomingMessage): boolean {
   return tool !== undefined && !tool.writes;
 }
 
-/** PRODUCT.md §4: writes cost more of the token's budget than reads. */
+/**
+ * SECURITY.md A9: a call to a tool this endpoint does not have is refused (and audited) without
+ * spending any budget, like the other cheap refusals.
+ */
+function spendsBudget(set: CapabilitySet, m: IncomingMessage): boolean {
+  if (m.kind !== 'request' || m.method !== 'tools/call') return true;
+  const name = m.params?.name;
+  return typeof name === 'string' && set.toolsByName.has(name);
+}
+
+/** PRODUCT.md §4: writes cost more of every budget than reads. */
 export const WRITE_WEIGHT = 5;
 function callWeight(set: CapabilitySet, m: IncomingMessage): number {
   if (m.kind !== 'request' || m.method !== 'tools/call') return 1;
@@ -288,24 +299,6 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
         const a: SubjectActor = (actor = subjectKind === 'customer'
           ? { kind: 'customer', tenantId: tenant.id, customerId: t.subjectId }
           : { kind: 'staff', tenantId: tenant.id, staffId: t.subjectId, role: t.staffRole! });
-        // PRODUCT.md §4: the token's budget (then its tenant's and client's), counted in the store
-        // every instance shares (F5). Refused calls do no work.
-        const decision = await rateLimits.consumeCall({
-          tenantId: tenant.id, tokenId: t.id, clientId: t.clientId, weight: callWeight(set, classified),
-          overrides: budgetOverrides(t.rateLimits),
-        });
-        headers = rateLimitHeaders(decision);
-        if (!decision.allowed) {
-          metrics.rateLimitRejections.inc({ budget: decision.scope });
-          return {
-            status: 429,
-            rpcError: {
-              code: -32029,
-              message: `Rate limit exceeded: this ${decision.scope === 'token' ? 'access token' : decision.scope} may make ${decision.limit} ` +
-                `requests (writes count ${WRITE_WEIGHT}) per ${decision.windowSeconds} s; retry after ${decision.retryAfterSeconds} s`,
-            },
-          };
-        }
         // PRODUCT.md §1: the customer endpoint is on from phase 3 of the tenant's maturity.
         if (kind === 'customer' && t.tenantPhase < 3) {
           return {
@@ -331,6 +324,28 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
               description: `This request needs the scope "${needed}"`,
             },
           };
+        }
+        // PRODUCT.md §4: the token's, the subject's, the client's and the tenant's budgets (the last
+        // three per endpoint kind), charged all or none in the store every instance shares (F5, A9,
+        // A10). Only after the cheap refusals above: a call refused for those spends no budget.
+        // Refused calls do no work.
+        if (spendsBudget(set, classified)) {
+          const decision = await rateLimits.consumeCall({
+            tenantId: tenant.id, kind: subjectKind, tokenId: t.id, subjectId: t.subjectId, clientId: t.clientId,
+            weight: callWeight(set, classified), overrides: budgetOverrides(t.rateLimits),
+          });
+          headers = rateLimitHeaders(decision);
+          if (!decision.allowed) {
+            metrics.rateLimitRejections.inc({ budget: decision.scope });
+            return {
+              status: 429,
+              rpcError: {
+                code: -32029,
+                message: `Rate limit exceeded: this ${budgetName(decision.scope, subjectKind)} may make ${decision.limit} ` +
+                  `requests (writes count ${WRITE_WEIGHT}) per ${decision.windowSeconds} s; retry after ${decision.retryAfterSeconds} s`,
+              },
+            };
+          }
         }
         if (classified.kind === 'request' && DATA_METHODS.has(classified.method)) {
           // Pipelined with the method's first query.

@@ -1,0 +1,88 @@
+// Where MCP call budgets are counted: fixed windows, charged all or nothing. The PostgreSQL store
+// (migrations/013_budget_windows.sql) is the one every instance shares (F5): one statement checks
+// and charges every budget of a call under row locks, so it stays exact however many instances
+// run. The memory store does the same in one process (a single instance only).
+import type { Sql } from '../db/context.js';
+
+/** One budget a call spends: its key, what the call costs, what the window allows, how long it lasts. */
+export interface Charge {
+  key: string;
+  cost: number;
+  cap: number;
+  windowMs: number;
+}
+
+/** A budget's state after the call: points spent in its window (with this call if charged). */
+export interface WindowState {
+  key: string;
+  spent: number;
+  resetsInMs: number;
+}
+
+export interface Spent {
+  /** Every budget was charged (true) or none was (false). */
+  charged: boolean;
+  states: WindowState[];
+}
+
+export interface BudgetWindows {
+  spend(charges: readonly Charge[]): Promise<Spent>;
+}
+
+export class PostgresWindows implements BudgetWindows {
+  readonly #sql: Sql;
+  #lastSweep = Date.now();
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  async spend(charges: readonly Charge[]): Promise<Spent> {
+    const rows = await this.#sql.unsafe<{ budget_key: string; spent: number; resets_in_ms: string; charged: boolean }[]>(
+      'select budget_key, spent, resets_in_ms, charged from app.spend_budgets($1::text[], $2::int[], $3::int[], $4::bigint[])',
+      [charges.map((c) => c.key), charges.map((c) => c.cost), charges.map((c) => c.cap), charges.map((c) => c.windowMs)] as never[],
+      { prepare: true },
+    );
+    this.#sweepNowAndThen();
+    const byKey = new Map(rows.map((r) => [r.budget_key, r]));
+    return {
+      charged: rows[0]?.charged ?? false,
+      states: charges.map((c) => {
+        const r = byKey.get(c.key);
+        if (!r) throw new Error(`budget ${c.key} missing from the store's answer`);
+        return { key: c.key, spent: r.spent, resetsInMs: Number(r.resets_in_ms) };
+      }),
+    };
+  }
+
+  /** Ended windows are deleted once a minute, off the hot path; a failure only leaves rows for later. */
+  #sweepNowAndThen(): void {
+    const now = Date.now();
+    if (now - this.#lastSweep < 60_000) return;
+    this.#lastSweep = now;
+    const cutoff = now - 60_000;
+    void this.#sql`delete from mcp_budget_windows where ends_at < ${cutoff}`.catch(() => {});
+  }
+}
+
+/** Per process: for one instance only (RATE_LIMIT_STORE=memory). Synchronous, so all or nothing too. */
+export class MemoryWindows implements BudgetWindows {
+  readonly #windows = new Map<string, { points: number; endsAt: number }>();
+
+  spend(charges: readonly Charge[]): Promise<Spent> {
+    const now = Date.now();
+    if (this.#windows.size > 100_000) {
+      for (const [k, w] of this.#windows) if (w.endsAt <= now) this.#windows.delete(k);
+    }
+    const current = charges.map((c) => {
+      const w = this.#windows.get(c.key);
+      return w && w.endsAt > now ? w : { points: 0, endsAt: now + c.windowMs };
+    });
+    const charged = charges.every((c, i) => current[i]!.points + c.cost <= c.cap);
+    if (charged) charges.forEach((c, i) => this.#windows.set(c.key, { points: current[i]!.points + c.cost, endsAt: current[i]!.endsAt }));
+    return Promise.resolve({
+      charged,
+      states: charges.map((c, i) => ({ key: c.key, spent: current[i]!.points + (charged ? c.cost : 0), resetsInMs: current[i]!.endsAt - now })),
+    });
+  }
+}
