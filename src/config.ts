@@ -48,7 +48,7 @@ const environment = z.object({
   // Client and tenant budgets are counted apart for the customer and the staff endpoint.
   RATE_LIMIT_TOKEN_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(120),
   // The person (customer or staff member) across all their tokens and clients (A10) ...
-  RATE_LIMIT_SUBJECT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(300),
+  RATE_LIMIT_SUBJECT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(500),
   // ... and never more than this share of their client's or tenant's budget (A9).
   RATE_LIMIT_SUBJECT_SHARE_PERCENT: z.coerce.number().int().min(1).max(100).default(25),
   RATE_LIMIT_TENANT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(6000),

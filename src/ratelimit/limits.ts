@@ -30,7 +30,7 @@ export interface Budgets {
 
 export const DEFAULT_BUDGETS: Budgets = {
   token: { points: 120, durationSeconds: 60 },
-  subject: { points: 300, durationSeconds: 60 },
+  subject: { points: 500, durationSeconds: 60 },
   client: { points: 2000, durationSeconds: 60 },
   tenant: { points: 6000, durationSeconds: 60 },
 };
