@@ -27,13 +27,21 @@ as $$
 declare
   now_ms bigint := (extract(epoch from clock_timestamp()) * 1000)::bigint;
   fits boolean;
+  locked integer;
 begin
-  -- Every bucket exists, created in key order.
-  insert into mcp_budget_windows (key, points, ends_at)
-    select w.k, 0, now_ms + w.win from unnest(p_keys, p_windows_ms) as w(k, win) order by w.k
-    on conflict (key) do nothing;
-  -- Locked in key order; from here to commit no other call reads or charges these buckets.
-  perform 1 from mcp_budget_windows b where b.key = any (p_keys) order by b.key for update;
+  -- Every bucket exists, created in key order, and is locked in key order; from here to commit no
+  -- other call reads or charges these buckets. Should an idle bucket be swept away between the two
+  -- steps, the loop creates it again.
+  loop
+    insert into mcp_budget_windows (key, points, ends_at)
+      select w.k, 0, now_ms + w.win from unnest(p_keys, p_windows_ms) as w(k, win) order by w.k
+      on conflict (key) do nothing;
+    select count(*) into locked
+      from (select 1 from mcp_budget_windows b where b.key = any (p_keys) order by b.key for update) as l;
+    exit when locked = cardinality(p_keys);
+  end loop;
+  -- The time the decision is made at, after any wait for the locks.
+  now_ms := (extract(epoch from clock_timestamp()) * 1000)::bigint;
   select bool_and((case when b.ends_at <= now_ms then 0 else b.points end) + w.cost <= w.cap) into fits
     from unnest(p_keys, p_costs, p_caps) as w(k, cost, cap) join mcp_budget_windows b on b.key = w.k;
   if fits then
@@ -51,4 +59,5 @@ end $$;
 revoke execute on function app.spend_budgets(text[], integer[], integer[], bigint[]) from public;
 grant execute on function app.spend_budgets(text[], integer[], integer[], bigint[]) to commerce_app;
 
--- Ended windows are removed now and then (src/ratelimit/windows.ts), never on the hot path.
+-- Ended windows are removed now and then (src/ratelimit/windows.ts), never on the hot path, skipping
+-- rows a call holds.

@@ -61,7 +61,9 @@ export class PostgresWindows implements BudgetWindows {
     if (now - this.#lastSweep < 60_000) return;
     this.#lastSweep = now;
     const cutoff = now - 60_000;
-    void this.#sql`delete from mcp_budget_windows where ends_at < ${cutoff}`.catch(() => {});
+    // Never waits for a row a call holds (skip locked), so it cannot deadlock with one.
+    void this.#sql`delete from mcp_budget_windows where key in (
+      select key from mcp_budget_windows where ends_at < ${cutoff} limit 10000 for update skip locked)`.catch(() => {});
   }
 }
 
