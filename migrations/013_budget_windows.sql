@@ -30,14 +30,15 @@ declare
   locked integer;
 begin
   -- Every bucket exists, created in key order, and is locked in key order; from here to commit no
-  -- other call reads or charges these buckets. Should an idle bucket be swept away between the two
-  -- steps, the loop creates it again.
+  -- other call reads or charges these buckets. Descending order takes the tenant's bucket (the one
+  -- every call of the tenant needs, 't:<tenant>:<kind>') last, so it is held the shortest time.
+  -- Should an idle bucket be swept away between the two steps, the loop creates it again.
   loop
     insert into mcp_budget_windows (key, points, ends_at)
-      select w.k, 0, now_ms + w.win from unnest(p_keys, p_windows_ms) as w(k, win) order by w.k
+      select w.k, 0, now_ms + w.win from unnest(p_keys, p_windows_ms) as w(k, win) order by w.k desc
       on conflict (key) do nothing;
     select count(*) into locked
-      from (select 1 from mcp_budget_windows b where b.key = any (p_keys) order by b.key for update) as l;
+      from (select 1 from mcp_budget_windows b where b.key = any (p_keys) order by b.key desc for update) as l;
     exit when locked = cardinality(p_keys);
   end loop;
   -- The time the decision is made at, after any wait for the locks.
