@@ -2,7 +2,7 @@
 -- several budgets at once (its token's, its subject's, its client's and its tenant's, the last three
 -- per endpoint kind); app.spend_budgets charges every one of them or none: a call refused by one
 -- budget spends nothing of the others. One statement, one round trip; exact across instances,
--- because the rows are locked (in key order, so two calls never deadlock) before they are checked.
+-- because the rows are locked (in one order, so two calls never deadlock) before they are checked.
 --
 -- Keys name their tenant inside ('t:<tenant>:customer:subject:<id>') and carry no customer data.
 -- No RLS: the table holds counters, not tenant rows. UNLOGGED: a crash empties it, which costs at
@@ -25,37 +25,41 @@ create function app.spend_budgets(p_keys text[], p_costs integer[], p_caps integ
   language plpgsql volatile security invoker set search_path = pg_catalog, public
 as $$
 declare
-  now_ms bigint := (extract(epoch from clock_timestamp()) * 1000)::bigint;
-  fits boolean;
+  now_ms bigint;
   locked integer;
+  fits boolean;
+  ks text[];
+  ps integer[];
+  rs bigint[];
 begin
-  -- Every bucket exists, created in key order, and is locked in key order; from here to commit no
-  -- other call reads or charges these buckets. Descending order takes the tenant's bucket (the one
-  -- every call of the tenant needs, 't:<tenant>:<kind>') last, so it is held the shortest time.
-  -- Should an idle bucket be swept away between the two steps, the loop creates it again.
+  -- Lock the call's buckets in one order (descending: the tenant's bucket 't:<tenant>:<kind>', the
+  -- one every call of the tenant needs, is taken last and held shortest) and check them in the same
+  -- statement. From here to commit no other call reads or charges them. Buckets that do not exist
+  -- yet (a new token, or one swept away) are created and the buckets locked again.
   loop
+    now_ms := (extract(epoch from clock_timestamp()) * 1000)::bigint;
+    select count(*), bool_and(l.fresh + w.cost <= w.cap), array_agg(l.key), array_agg(l.fresh),
+           array_agg(case when l.ends_at <= now_ms then w.win else l.ends_at - now_ms end)
+      into locked, fits, ks, ps, rs
+      from (select b.key, b.ends_at, case when b.ends_at <= now_ms then 0 else b.points end as fresh
+              from mcp_budget_windows b where b.key = any (p_keys) order by b.key desc for update) as l
+      join unnest(p_keys, p_costs, p_caps, p_windows_ms) as w(k, cost, cap, win) on w.k = l.key;
+    exit when locked = cardinality(p_keys);
     insert into mcp_budget_windows (key, points, ends_at)
       select w.k, 0, now_ms + w.win from unnest(p_keys, p_windows_ms) as w(k, win) order by w.k desc
       on conflict (key) do nothing;
-    select count(*) into locked
-      from (select 1 from mcp_budget_windows b where b.key = any (p_keys) order by b.key desc for update) as l;
-    exit when locked = cardinality(p_keys);
   end loop;
-  -- The time the decision is made at, after any wait for the locks.
-  now_ms := (extract(epoch from clock_timestamp()) * 1000)::bigint;
-  select bool_and((case when b.ends_at <= now_ms then 0 else b.points end) + w.cost <= w.cap) into fits
-    from unnest(p_keys, p_costs, p_caps) as w(k, cost, cap) join mcp_budget_windows b on b.key = w.k;
   if fits then
-    update mcp_budget_windows b
-       set points = case when b.ends_at <= now_ms then w.cost else b.points + w.cost end,
-           ends_at = case when b.ends_at <= now_ms then now_ms + w.win else b.ends_at end
-      from unnest(p_keys, p_costs, p_windows_ms) as w(k, cost, win)
-     where b.key = w.k;
+    return query
+      update mcp_budget_windows b
+         set points = case when b.ends_at <= now_ms then w.cost else b.points + w.cost end,
+             ends_at = case when b.ends_at <= now_ms then now_ms + w.win else b.ends_at end
+        from unnest(p_keys, p_costs, p_windows_ms) as w(k, cost, win)
+       where b.key = w.k
+      returning b.key, b.points, b.ends_at - now_ms, true;
+  else
+    return query select r.k, r.p, r.ms, false from unnest(ks, ps, rs) as r(k, p, ms);
   end if;
-  return query
-    select b.key, case when b.ends_at <= now_ms then 0 else b.points end,
-           case when b.ends_at <= now_ms then w.win else b.ends_at - now_ms end, coalesce(fits, false)
-      from unnest(p_keys, p_windows_ms) as w(k, win) join mcp_budget_windows b on b.key = w.k;
 end $$;
 revoke execute on function app.spend_budgets(text[], integer[], integer[], bigint[]) from public;
 grant execute on function app.spend_budgets(text[], integer[], integer[], bigint[]) to commerce_app;

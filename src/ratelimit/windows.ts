@@ -60,10 +60,19 @@ export class PostgresWindows implements BudgetWindows {
     const now = Date.now();
     if (now - this.#lastSweep < 60_000) return;
     this.#lastSweep = now;
-    const cutoff = now - 60_000;
-    // Never waits for a row a call holds (skip locked), so it cannot deadlock with one.
-    void this.#sql`delete from mcp_budget_windows where key in (
-      select key from mcp_budget_windows where ends_at < ${cutoff} limit 10000 for update skip locked)`.catch(() => {});
+    this.sweep().catch(() => {});
+  }
+
+  /**
+   * Deletes windows that ended more than `graceMs` ago (by the database's clock). Never waits for a
+   * row a call holds (skip locked), so it cannot deadlock with one. Returns how many went.
+   */
+  async sweep(graceMs = 60_000): Promise<number> {
+    const rows = await this.#sql`delete from mcp_budget_windows where key in (
+      select key from mcp_budget_windows
+       where ends_at < (extract(epoch from clock_timestamp()) * 1000)::bigint - ${graceMs}
+       limit 10000 for update skip locked)`;
+    return rows.count;
   }
 }
 
