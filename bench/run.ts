@@ -1,7 +1,7 @@
 // `npm run bench`: the customer order-status call through the whole stack (bearer check against
 // the token table, RLS transaction, one-statement order query, audit entry with its hash chain)
 // against a bare MCP SDK stateless server with one static tool, side by side in one run, with
-// autocannon at 32 connections (PRODUCT.md §7: ratio ≥ 1.0, p99 ≤ 50 ms, RSS ≤ 200 MB).
+// autocannon at 32 connections (docs/DESIGN.md §7: ratio ≥ 1.0, p99 ≤ 50 ms, RSS ≤ 200 MB).
 // Each server runs in a child process of its own, so its peak RSS (VmHWM) is its own.
 //   BENCH_DURATION (s, default 20), BENCH_CONNECTIONS (32), BENCH_ORDERS (10000), BENCH_WARMUP (s, 5)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs once, when the postgres container initialises an empty volume (docker-entrypoint-initdb.d).
-# PRODUCT.md §3: migrations run as an owner role that is not a superuser; the service's runtime role
+# docs/DESIGN.md §3: migrations run as an owner role that is not a superuser; the service's runtime role
 # is neither superuser nor BYPASSRLS and owns nothing. The bootstrap superuser is used only here.
 set -eu
 psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \

@@ -1,4 +1,4 @@
--- Shared MCP call budgets, all or nothing (PRODUCT.md §4; SECURITY.md A9, A10, F5). A call spends
+-- Shared MCP call budgets, all or nothing (docs/DESIGN.md §4; catalogue A9, A10, F5). A call spends
 -- several budgets at once (its token's, its subject's, its client's and its tenant's, the last three
 -- per endpoint kind); app.spend_budgets charges every one of them or none: a call refused by one
 -- budget spends nothing of the others. One statement, one round trip; exact across instances,

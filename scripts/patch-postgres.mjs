@@ -1,4 +1,4 @@
-// postgres@3.4.9 can crash the process when PostgreSQL goes away under load (SECURITY.md F1):
+// postgres@3.4.9 can crash the process when PostgreSQL goes away under load (docs/ATTACK-CATALOGUE.md F1):
 // a small write scheduled with setImmediate runs after the connection closed and calls
 // `socket.write` on null, an uncaught TypeError (porsager/postgres#1154, #1208; fix proposed in
 // PRs #1168/#1209, unreleased). Teardown also leaves a stale write timer behind. This applies the

@@ -58,6 +58,9 @@ const environment = z.object({
   // RFC 7591 dynamic client registration at /t/<slug>/register (policy: public clients, https or
   // loopback redirect URIs, rate-limited, unused registrations expire). Off removes the endpoint.
   OAUTH_DYNAMIC_REGISTRATION: bool.default(true),
+  // The key of sign-in device cookies (O13). Set the same value on every instance of a deployment;
+  // unset, each DATA_DIR keeps its own random key (DATA_DIR/sign-in-device-key).
+  SIGN_IN_DEVICE_KEY: z.string().min(32).max(512).optional(),
 });
 
 export type Environment = z.infer<typeof environment>;
@@ -86,6 +89,7 @@ export interface Config {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   dynamicRegistration: boolean;
+  signInDeviceKey: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -135,5 +139,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     dynamicRegistration: e.OAUTH_DYNAMIC_REGISTRATION,
+    signInDeviceKey: e.SIGN_IN_DEVICE_KEY,
   };
 }

@@ -36,10 +36,11 @@ const lines = [
     `    internal MCP   ${service.internalUrl}${internalEndpointPath(t.slug)}`,
     `    issuer         ${issuerFor(service.services.config, t.slug)}`,
     `    approvals      ${service.internalUrl}/console/t/${t.slug}`,
+    `    settings       ${service.internalUrl}/console/t/${t.slug}/settings   (tenant admin)`,
   ]),
   '',
-  '  demo logins (tenant | role | login | password)',
-  ...DEMO_LOGINS.map((l) => `    ${l.tenant.padEnd(8)} ${l.role.padEnd(22)} ${l.login.padEnd(30)} ${l.password}`),
+  '  demo logins (tenant | role | login | password | approver: may approve what others asked for)',
+  ...DEMO_LOGINS.map((l) => `    ${l.tenant.padEnd(8)} ${l.role.padEnd(22)} ${l.login.padEnd(30)} ${l.password.padEnd(24)}${l.mayApprove ? ' approver' : ''}`.trimEnd()),
   '',
 ];
 process.stdout.write(lines.join('\n') + '\n');

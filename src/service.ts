@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
 import type { Config } from './config.js';
+import { announceConnection } from './db/connection-file.js';
 import { openDatabase, type Database } from './db/database.js';
 import type { Express } from 'express';
 import { createApps } from './http/app.js';
@@ -58,6 +59,14 @@ function close(server: Server | undefined): Promise<void> {
 
 export async function startService(config: Config, log: Logger = createLogger(config)): Promise<RunningService> {
   const db = await openDatabase(config, log);
+  // While the service runs, the admin commands use its embedded server (src/db/connection-file.ts).
+  const announced = db.embedded
+    ? announceConnection(config.dataDir, { ownerUrl: db.ownerUrl, port: config.database.embeddedPort, databaseDir: db.embedded.databaseDir })
+    : undefined;
+  const closeDatabase = async () => {
+    announced?.remove();
+    await db.close();
+  };
   try {
     if (config.seedDemo) {
       const owner = postgres(db.ownerUrl, { max: 1, onnotice: () => {} });
@@ -69,7 +78,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       }
     }
   } catch (error) {
-    await db.close();
+    await closeDatabase();
     throw error;
   }
   // Port 0 asks the OS for a port each time, so two listeners asking for it are two listeners.
@@ -88,7 +97,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     } else config = { ...config, internalUrl: config.publicUrl };
   } catch (error) {
     await close(publicServer);
-    await db.close();
+    await closeDatabase();
     throw error;
   }
   const services: Services = {
@@ -105,7 +114,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     close() {
       closing ??= (async () => {
         await Promise.all([close(publicServer), close(internalServer)]);
-        await db.close();
+        await closeDatabase();
       })();
       return closing;
     },

@@ -29,3 +29,9 @@ test('rate limits cannot be switched off in production', () => {
   assert.throws(() => loadConfig({ NODE_ENV: 'production', RATE_LIMIT_STORE: 'off' }), /RATE_LIMIT_STORE/);
   assert.equal(loadConfig({ NODE_ENV: 'test', RATE_LIMIT_STORE: 'off' }).rateLimitStore, 'off');
 });
+
+test('O13 SIGN_IN_DEVICE_KEY: at least 32 characters, else start-up stops; unset means DATA_DIR keeps one', () => {
+  assert.throws(() => loadConfig({ SIGN_IN_DEVICE_KEY: 'x'.repeat(31) }), /SIGN_IN_DEVICE_KEY/);
+  assert.equal(loadConfig({ SIGN_IN_DEVICE_KEY: 'x'.repeat(32) }).signInDeviceKey, 'x'.repeat(32));
+  assert.equal(loadConfig({}).signInDeviceKey, undefined);
+});

@@ -45,6 +45,7 @@ export const changePrice = defineExecutor({
     return {
       summary: `Change the price of ${a.sku.toUpperCase()} (${f.name}) from ${formatMoney(f.current, f.currency)} to ${formatMoney(a.new_price_cents, f.currency)} (${a.new_price_cents > f.current ? '+' : '−'}${percent}%)`,
       measures: { change_percent: percent },
+      scope: { productId: f.productId },
       valueCents: Math.abs(a.new_price_cents - f.current),
       context: { current_price: money(f.current, f.currency), change_percent: percent },
     };

@@ -1,6 +1,11 @@
 // create_reorder: a purchase order for one product to one supplier, delivered to one warehouse.
 // Refused when the product is withdrawn or not stocked there, when an open purchase order for the
 // same product and warehouse exists (a reorder already on its way), or when no unit cost is known.
+//
+// A8: the guardrail value is quantity × max(cost on file, the unit cost passed). The cost on file is
+// the catalogue cost (products.unit_cost_cents) or, higher of the two, the highest unit cost of the
+// product's last five purchase orders; with neither on file the value cannot be measured and the
+// reorder waits for approval, whatever unit cost the requester names.
 import { z } from 'zod';
 import type { Tx } from '../db/context.js';
 import { ActionRefused, defineExecutor, formatMoney, money, nextNumber, reference, tenantCurrency, type ExecutorContext } from './executor.js';
@@ -11,19 +16,21 @@ const args = z.object({
   supplier: z.string().trim().min(1).max(120).describe('Supplier name'),
   quantity: z.number().int().min(1).max(100_000),
   unit_cost_cents: z.number().int().min(0).max(10_000_000).optional()
-    .describe('Unit cost in cents; defaults to the last purchase order\'s unit cost for this product'),
+    .describe('Unit cost in cents for the purchase order; defaults to the last purchase order\'s (or the catalogue) cost. The guardrail values the reorder at the cost on file when that is higher'),
 }).strict();
 type Args = z.infer<typeof args>;
 
 interface Facts {
   productId: string; productName: string; warehouseId: string; supplierId: string; supplierName: string; leadTimeDays: number;
   onHand: number; reserved: number; reorderPoint: number; unitCost: number; currency: string;
+  /** The cost the shop has on file (catalogue or recent purchase orders), null when none. */
+  costOnFile: number | null;
 }
 
 async function facts(tx: Tx, ctx: ExecutorContext, a: Args, lock: boolean): Promise<Facts> {
   const { tenantId } = ctx;
-  const [product] = await tx<{ id: string; name: string; active: boolean }[]>`
-    select id, name, active from products where tenant_id = ${tenantId} and sku = ${a.sku.toUpperCase()}`;
+  const [product] = await tx<{ id: string; name: string; active: boolean; unit_cost_cents: string | null }[]>`
+    select id, name, active, unit_cost_cents from products where tenant_id = ${tenantId} and sku = ${a.sku.toUpperCase()}`;
   if (!product) throw new ActionRefused(`no product with SKU ${a.sku}: look it up with low_stock or the catalogue`, 'not_found');
   if (!product.active) throw new ActionRefused(`${a.sku} (${product.name}) is withdrawn from sale: it cannot be reordered`);
   const [warehouse] = await tx<{ id: string }[]>`select id from warehouses where tenant_id = ${tenantId} and code = ${a.warehouse_code.toUpperCase()}`;
@@ -54,18 +61,19 @@ async function facts(tx: Tx, ctx: ExecutorContext, a: Args, lock: boolean): Prom
       `purchase order ${open.number} for ${open.quantity} × ${a.sku} to ${a.warehouse_code} is still ${open.status}: wait for it to be received or cancelled instead of reordering`,
       'conflict');
   }
-  let unitCost = a.unit_cost_cents;
-  if (unitCost === undefined) {
-    const [last] = await tx<{ unit_cost_cents: string }[]>`
-      select unit_cost_cents from purchase_orders where tenant_id = ${tenantId} and product_id = ${product.id}
-      order by created_at desc limit 1`;
-    if (!last) throw new ActionRefused(`no earlier purchase order gives a unit cost for ${a.sku}: pass unit_cost_cents`);
-    unitCost = Number(last.unit_cost_cents);
-  }
+  const [recent] = await tx<{ highest: string | null; latest: string | null }[]>`
+    select max(unit_cost_cents) as highest, (array_agg(unit_cost_cents order by created_at desc))[1] as latest
+    from (select unit_cost_cents, created_at from purchase_orders where tenant_id = ${tenantId} and product_id = ${product.id}
+          order by created_at desc limit 5) last_five`;
+  const catalogue = product.unit_cost_cents === null ? null : Number(product.unit_cost_cents);
+  const fromOrders = recent?.highest == null ? null : Number(recent.highest);
+  const costOnFile = catalogue === null && fromOrders === null ? null : Math.max(catalogue ?? 0, fromOrders ?? 0);
+  const unitCost = a.unit_cost_cents ?? (recent?.latest != null ? Number(recent.latest) : catalogue);
+  if (unitCost === null) throw new ActionRefused(`no earlier purchase order or catalogue cost gives a unit cost for ${a.sku}: pass unit_cost_cents`);
   return {
     productId: product.id, productName: product.name, warehouseId: warehouse.id, supplierId: supplier.id, supplierName: supplier.name,
     leadTimeDays: supplier.lead_time_days, onHand: stock.on_hand, reserved: stock.reserved, reorderPoint: stock.reorder_point,
-    unitCost, currency: await tenantCurrency(tx, tenantId),
+    unitCost, currency: await tenantCurrency(tx, tenantId), costOnFile,
   };
 }
 
@@ -78,13 +86,19 @@ export const createReorder = defineExecutor({
   async prepare(tx, ctx, a) {
     const f = await facts(tx, ctx, a, false);
     const value = a.quantity * f.unitCost;
+    // A8: measured at the cost on file; the unit cost passed only counts when it is higher.
+    const measured = f.costOnFile === null ? null : a.quantity * Math.max(f.costOnFile, f.unitCost);
     return {
-      summary: `Purchase order: ${a.quantity} × ${a.sku.toUpperCase()} (${f.productName}) from ${f.supplierName} to ${a.warehouse_code.toUpperCase()}, ${formatMoney(value, f.currency)}`,
-      measures: { quantity: a.quantity, value_cents: value },
-      valueCents: value,
+      summary: `Purchase order: ${a.quantity} × ${a.sku.toUpperCase()} (${f.productName}) from ${f.supplierName} to ${a.warehouse_code.toUpperCase()}, ${formatMoney(value, f.currency)}`
+        + (measured !== null && measured > value ? ` (${formatMoney(measured, f.currency)} at the cost on file)` : '')
+        + (measured === null ? ' (no cost on file to check it against)' : ''),
+      measures: measured === null ? { quantity: a.quantity } as Record<string, number> : { quantity: a.quantity, value_cents: measured },
+      scope: { productId: f.productId },
+      valueCents: measured,
       context: {
         stock: { on_hand: f.onHand, reserved: f.reserved, available: f.onHand - f.reserved, reorder_point: f.reorderPoint },
         unit_cost: money(f.unitCost, f.currency),
+        cost_on_file: f.costOnFile === null ? null : money(f.costOnFile, f.currency),
         supplier_lead_time_days: f.leadTimeDays,
       },
     };

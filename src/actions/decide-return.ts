@@ -14,15 +14,15 @@ const args = z.object({
 type Args = z.infer<typeof args>;
 
 interface Facts {
-  id: string; number: string; orderNumber: string; status: string; reason: string; valueCents: number; currency: string;
+  id: string; number: string; orderId: string; customerId: string; orderNumber: string; status: string; reason: string; valueCents: number; currency: string;
   lines: { line_no: number; sku: string; name: string; quantity: number; condition: string; returnable: boolean }[];
 }
 
 async function facts(tx: Tx, ctx: ExecutorContext, a: Args, lock: boolean): Promise<Facts> {
   if (a.decision === 'reject' && !a.note) throw new ActionRefused('a rejection needs a note saying why (it is shown to the customer): pass note');
   const { tenantId } = ctx;
-  const [r] = await tx<{ id: string; number: string; status: string; reason: string; order_number: string }[]>`
-    select r.id, r.number, r.status::text as status, r.reason, o.number as order_number
+  const [r] = await tx<{ id: string; number: string; status: string; reason: string; order_number: string; order_id: string; customer_id: string }[]>`
+    select r.id, r.number, r.status::text as status, r.reason, o.number as order_number, o.id as order_id, o.customer_id
     from returns r join orders o on o.tenant_id = r.tenant_id and o.id = r.order_id
     where r.tenant_id = ${tenantId} and r.number = ${a.return_number.toUpperCase()}
     ${lock ? tx`for update of r` : tx``}`;
@@ -41,7 +41,7 @@ async function facts(tx: Tx, ctx: ExecutorContext, a: Args, lock: boolean): Prom
     }
   }
   return {
-    id: r.id, number: r.number, orderNumber: r.order_number, status: r.status, reason: r.reason,
+    id: r.id, number: r.number, orderId: r.order_id, customerId: r.customer_id, orderNumber: r.order_number, status: r.status, reason: r.reason,
     valueCents: lines.reduce((sum, l) => sum + l.quantity * Number(l.unit_price_cents), 0), currency: await tenantCurrency(tx, tenantId),
     lines: lines.map(({ unit_price_cents: _u, ...l }) => l),
   };
@@ -58,6 +58,7 @@ export const decideReturn = defineExecutor({
     return {
       summary: `${a.decision === 'approve' ? 'Approve' : 'Reject'} return ${f.number} (order ${f.orderNumber}, ${f.lines.length} line${f.lines.length === 1 ? '' : 's'}, ${formatMoney(f.valueCents, f.currency)})`,
       measures: { value_cents: f.valueCents },
+      scope: { orderId: f.orderId, customerId: f.customerId },
       valueCents: f.valueCents,
       context: { lines: f.lines, value: money(f.valueCents, f.currency), customer_reason: untrusted(f.reason) },
     };

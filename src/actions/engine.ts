@@ -1,4 +1,4 @@
-// The one action mechanism (PRODUCT.md §1, issue 5). Every internal write becomes a row of
+// The one action mechanism (docs/DESIGN.md §1, issue 5). Every internal write becomes a row of
 // pending_actions; the phase and guardrails decide whether it runs at once or waits for a human.
 //
 // Exactly once:
@@ -11,6 +11,10 @@
 //   advisory lock; while one is pending, or within DUPLICATE_WINDOW_MINUTES after one executed, a new
 //   identical request returns that action instead of making another (A5). A unique partial index
 //   (migrations/009_actions.sql) backs this for pending actions.
+// - Guardrails measure the shop's data, never only the arguments (A8), and hold in aggregate over
+//   executed and pending actions (A7, aggregates.ts): requests and executions of one tool in one
+//   tenant take one transaction-scoped advisory lock, so concurrent requests are decided one after
+//   the other, each seeing the ones before. Why an action waits is stored with it (wait_reason).
 // - With an idempotency key, the first outcome is stored under (staff subject, key) and returned to
 //   every retry; the same key with other arguments is refused (A5, F4).
 //
@@ -24,7 +28,8 @@ import { z } from 'zod';
 import { STAFF_ROLE_SCOPES, type StaffRole } from '../authz/scopes.js';
 import { recordAudit } from '../audit/record.js';
 import type { Tx } from '../db/context.js';
-import { ActionRefused, type ActionExecutor, type Prepared } from './executor.js';
+import { aggregateTotals, guardrailLock } from './aggregates.js';
+import { ActionRefused, tenantCurrency, type ActionExecutor, type Prepared } from './executor.js';
 import { decide, selfApprovalAllowed, type WriteTool } from './guardrails.js';
 import { executorFor } from './tools.js';
 
@@ -119,7 +124,7 @@ interface ActionRow {
   id: string; tool: string; arguments: Record<string, unknown>; summary: string; justification: string | null;
   requested_by: string; client_id: string; token_id: string | null; status: string; created_at: Date; expires_at: Date;
   decided_by: string | null; decided_at: Date | null; decision_reason: string | null; executed_at: Date | null;
-  result: Record<string, unknown> | null;
+  result: Record<string, unknown> | null; wait_reason: string | null;
 }
 
 function outcomeOf(row: ActionRow, duplicate: boolean): ActionOutcome {
@@ -129,7 +134,7 @@ function outcomeOf(row: ActionRow, duplicate: boolean): ActionOutcome {
       message: `done (action ${row.id})`, ...dup };
   }
   return { status: 'pending', action_id: row.id, tool: row.tool, summary: row.summary, message: waitingMessage(row.id),
-    reason: 'an identical request is already waiting for approval', expires_at: row.expires_at.toISOString(), ...dup };
+    reason: `an identical request is already waiting for approval${row.wait_reason ? ` (${row.wait_reason})` : ''}`, expires_at: row.expires_at.toISOString(), ...dup };
 }
 
 /**
@@ -202,16 +207,26 @@ async function newOrDuplicate(
   // Pending but past its expiry: mark it so the unique index admits the new request.
   await expireDueActions(tx, req.tenantId);
 
-  // Step: validate against the tenant's data; decide by phase and guardrails.
+  // Step: serialise guardrail decisions of this tool in this tenant (A7: two requests at once cannot
+  // both slip under an aggregate limit), then validate against the tenant's data, measure and decide.
+  await guardrailLock(tx, req.tenantId, req.tool);
   const ctx = { tenantId: req.tenantId, requestedBy: req.staffId };
   const prepared = await executor.prepare(tx, ctx, args);
   const settings = await loadSettings(tx, req.tenantId);
-  const decision = decide(settings.phase, executor.tool, (settings.guardrails as Record<string, unknown>)[executor.tool], prepared.measures);
+  const stored = (settings.guardrails as Record<string, unknown>)[executor.tool];
+  const totals = settings.phase >= 2
+    ? await aggregateTotals(tx, { tenantId: req.tenantId, tool: executor.tool, requestedBy: req.staffId }, stored, prepared)
+    : {};
+  const decision = decide(settings.phase, executor.tool, stored, prepared.measures, totals, await tenantCurrency(tx, req.tenantId));
+  const waitReason = decision.run === 'wait' ? decision.reason : null;
 
   const [row] = await tx<ActionRow[]>`
-    insert into pending_actions (tenant_id, tool, arguments, summary, justification, requested_by, client_id, token_id, status, expires_at)
+    insert into pending_actions (tenant_id, tool, arguments, summary, justification, requested_by, client_id, token_id, status, expires_at,
+                                 measures, scope_order_id, scope_customer_id, scope_product_id, wait_reason)
     values (${req.tenantId}, ${req.tool}, ${tx.json(args as never)}, ${prepared.summary}, ${why}, ${req.staffId}, ${req.clientId},
-            ${req.tokenId ?? null}, 'pending', now() + make_interval(secs => ${ACTION_TTL_SECONDS}))
+            ${req.tokenId ?? null}, 'pending', now() + make_interval(secs => ${ACTION_TTL_SECONDS}),
+            ${tx.json(prepared.measures as never)}, ${prepared.scope?.orderId ?? null}, ${prepared.scope?.customerId ?? null},
+            ${prepared.scope?.productId ?? null}, ${waitReason})
     returning *`;
   const action = row!;
   const audit = {
@@ -220,7 +235,7 @@ async function newOrDuplicate(
   };
   await recordAudit(tx, { ...audit, event: 'action.requested', outcome: decision.run === 'now' ? 'ok' : 'pending', arguments: args,
     detail: { action_id: action.id, summary: prepared.summary, decision: decision.reason, phase: settings.phase, measures: prepared.measures,
-      justification: why } });
+      totals, justification: why } });
 
   if (decision.run === 'wait') {
     return { status: 'pending', action_id: action.id, tool: req.tool, summary: prepared.summary, message: waitingMessage(action.id),
@@ -343,6 +358,8 @@ async function execute(tx: Tx, d: Decision, row: ActionRow, how: 'approved' | 's
     requestId: d.requestId ?? null, tool: row.tool };
   await recordAudit(tx, { ...audit, event: 'action.approved', outcome: 'ok',
     detail: { action_id: row.id, requested_by: row.requested_by, how, reason: d.reason ?? null } });
+  // Moving an action from pending to executed changes the aggregate totals: the same lock as requests (A7).
+  await guardrailLock(tx, d.tenantId, row.tool);
   let result: Record<string, unknown>;
   try {
     // The effect re-checks the data under row locks; a refusal rolls back only its savepoint.

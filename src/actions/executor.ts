@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Tx } from '../db/context.js';
 import type { StaffScope } from '../authz/scopes.js';
-import type { WriteTool } from './guardrails.js';
+import type { AggregateScope, WriteTool } from './guardrails.js';
 
 /**
  * A refusal the agent can act on: the message says what is wrong and what to do instead. `code`
@@ -32,8 +32,20 @@ export interface ExecuteContext extends ExecutorContext {
 export interface Prepared {
   /** One line, in our words only (never customer text): what will happen. */
   summary: string;
-  /** Values the guardrails compare (quantity, value_cents, amount_cents, change_percent). */
+  /**
+   * Values the guardrails compare (quantity, value_cents, amount_cents, change_percent), measured
+   * from the shop's data; an argument may only make one larger (A8). A measure the platform cannot
+   * take is left out, and the action then waits.
+   */
   measures: Record<string, number>;
+  /** What the action concerns, for the aggregate limits (A7). */
+  scope?: { orderId?: string; customerId?: string; productId?: string };
+  /**
+   * Per aggregate scope, what the platform already records as done there, in the measure's units
+   * (e.g. refunded on the order's payment so far). Where given it replaces the sum of executed
+   * actions (it includes them); pending actions are added either way.
+   */
+  onFile?: Partial<Record<AggregateScope, Record<string, number>>>;
   /** The action's money value, for the self-approval limit; null when it has none. */
   valueCents: number | null;
   /** Facts an approver needs (current state, customer-written text already marked untrusted). */

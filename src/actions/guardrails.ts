@@ -1,4 +1,4 @@
-// The maturity phases and guardrails (PRODUCT.md §1, "Human in the loop"). Pure policy: given the
+// The maturity phases and guardrails (docs/DESIGN.md §1, "Human in the loop"). Pure policy: given the
 // tenant's phase, its guardrail entry for one tool and what the request measures, say whether the
 // action runs now or waits for a human. No I/O, so every boundary is testable on its own.
 //
@@ -11,7 +11,11 @@
 //   never "unlimited").
 // - A tool that measures nothing (reroute_delivery) runs at once only if its entry says
 //   `"run_at_once": true`.
+// - A measure the platform could not take (no cost on file) waits; so does an aggregate limit
+//   whose total could not be counted. Measures come from the shop's data; an argument can only make
+//   them larger (A8). Aggregate limits (A7) hold over executed and pending actions together.
 import { z } from 'zod';
+import { formatMoney } from './executor.js';
 
 export const WRITE_TOOLS = [
   'create_reorder', 'reroute_delivery', 'decide_return', 'open_damage_claim', 'resolve_damage_claim', 'issue_refund', 'change_price',
@@ -31,7 +35,7 @@ export const TOOL_LIMITS: Readonly<Record<WriteTool, readonly string[]>> = {
 
 /** The measure each limit compares against: `max_quantity` ↔ measures.quantity, and so on. */
 export function measureOf(limit: string): string {
-  return limit.replace(/^max_/, '');
+  return limit.replace(/^per_[a-z]+(?:_day)?_/, '').replace(/^max_/, '');
 }
 
 export const LIMIT_DESCRIPTIONS: Readonly<Record<string, string>> = {
@@ -41,19 +45,99 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<string, string>> = {
   max_change_percent: 'price change in percent (either direction)',
 };
 
+// ---------------------------------------------------------------------------------------------
+// Aggregate limits (A7). Each is an inclusive maximum on the SUM of one measure over the actions of
+// the same tool that still count — executed ones, and pending ones that have not expired (so
+// splitting while the first part waits does not help) — plus the request itself:
+//   per_order_…          every action on the same order, ever (an order's total never resets)
+//   per_customer_day_…   the same customer, executed in the last 24 hours or still pending
+//   per_product_day_…    the same product (SKU), likewise
+//   per_requester_day_…  the same requesting staff member, likewise
+//   per_tenant_day_…     the whole shop, likewise
+// Optional: an entry without them has no aggregate limit (entries written before they existed
+// keep their meaning). What was already done outside the action engine counts where the platform
+// records it (refunds already on an order's payment, the shop's refunds of the last 24 hours).
+
+export const AGGREGATE_SCOPES = ['order', 'customer_day', 'product_day', 'requester_day', 'tenant_day'] as const;
+export type AggregateScope = (typeof AGGREGATE_SCOPES)[number];
+
+export function aggregateKey(scope: AggregateScope, measure: string): string {
+  return `per_${scope}_max_${measure}`;
+}
+
+/** The scope and measure of an aggregate limit key, or undefined for a per-action key. */
+export function parseAggregateKey(key: string): { scope: AggregateScope; measure: string } | undefined {
+  const m = /^per_(order|customer_day|product_day|requester_day|tenant_day)_max_([a-z_]+)$/.exec(key);
+  return m ? { scope: m[1] as AggregateScope, measure: m[2]! } : undefined;
+}
+
+const moneyScopes = (measure: string) => (['order', 'customer_day', 'requester_day', 'tenant_day'] as const).map((s) => aggregateKey(s, measure));
+
+/** The aggregate limits each tool accepts (none for reroute_delivery and change_price). */
+export const TOOL_AGGREGATES: Readonly<Record<WriteTool, readonly string[]>> = {
+  create_reorder: [aggregateKey('product_day', 'quantity'), aggregateKey('product_day', 'value_cents'),
+    aggregateKey('requester_day', 'value_cents'), aggregateKey('tenant_day', 'value_cents')],
+  reroute_delivery: [],
+  decide_return: moneyScopes('value_cents'),
+  open_damage_claim: moneyScopes('amount_cents'),
+  resolve_damage_claim: moneyScopes('amount_cents'),
+  issue_refund: moneyScopes('amount_cents'),
+  change_price: [],
+};
+
+const SCOPE_WORDS: Readonly<Record<AggregateScope, string>> = {
+  order: 'per-order',
+  customer_day: 'per-customer 24-hour',
+  product_day: 'per-product 24-hour',
+  requester_day: 'per-requester 24-hour',
+  tenant_day: 'shop-wide 24-hour',
+};
+const SCOPE_DESCRIPTIONS: Readonly<Record<AggregateScope, string>> = {
+  order: 'total per order (executed and pending, ever)',
+  customer_day: 'total per customer (executed in the last 24 h and pending)',
+  product_day: 'total per product (executed in the last 24 h and pending)',
+  requester_day: 'total per requesting staff member (executed in the last 24 h and pending)',
+  tenant_day: 'total for the whole shop (executed in the last 24 h and pending)',
+};
+const TOOL_NOUNS: Readonly<Record<WriteTool, string>> = {
+  create_reorder: 'reorder', reroute_delivery: 'reroute', decide_return: 'return', open_damage_claim: 'damage claim',
+  resolve_damage_claim: 'claim resolution', issue_refund: 'refund', change_price: 'price change',
+};
+
+/** What an admin reads next to a limit's field (console, CLI). */
+export function describeLimit(key: string): string {
+  const agg = parseAggregateKey(key);
+  if (!agg) return LIMIT_DESCRIPTIONS[key] ?? key;
+  const unit = agg.measure === 'quantity' ? 'units' : agg.measure.endsWith('_cents') ? 'in cents' : agg.measure;
+  return `${SCOPE_DESCRIPTIONS[agg.scope]}, ${unit}`;
+}
+
 const limitValue = z.number().int().min(0).max(1_000_000_000_000);
+const aggregateShape = Object.fromEntries(
+  [...new Set(Object.values(TOOL_AGGREGATES).flat())].map((k) => [k, limitValue.optional()]),
+) as Record<string, z.ZodOptional<typeof limitValue>>;
 const entry = z.object({
   max_quantity: limitValue.optional(),
   max_value_cents: limitValue.optional(),
   max_amount_cents: limitValue.optional(),
   max_change_percent: z.number().min(0).max(1000).optional(),
   run_at_once: z.boolean().optional(),
+  ...aggregateShape,
 }).strict();
 
-/** The tenant_settings.guardrails document: one entry per write tool, unknown tools refused. */
+/** The tenant_settings.guardrails document: one entry per write tool, unknown tools and keys refused. */
 export const guardrailsSchema = z.object(
   Object.fromEntries(WRITE_TOOLS.map((t) => [t, entry.optional()])) as Record<WriteTool, z.ZodOptional<typeof entry>>,
-).strict();
+).strict().superRefine((doc, ctx) => {
+  // An aggregate limit the tool does not measure would be silently ignored: refuse it instead.
+  for (const tool of WRITE_TOOLS) {
+    for (const key of Object.keys(doc[tool] ?? {})) {
+      if (parseAggregateKey(key) && !TOOL_AGGREGATES[tool].includes(key)) {
+        ctx.addIssue({ code: 'custom', path: [tool, key], message: `${tool} has no aggregate limit ${key}` });
+      }
+    }
+  }
+});
 export type Guardrails = z.infer<typeof guardrailsSchema>;
 export type GuardrailEntry = z.infer<typeof entry>;
 
@@ -64,30 +148,64 @@ export type GuardrailDecision =
   | { run: 'now'; reason: string }
   | { run: 'wait'; reason: string };
 
+/** The tool's guardrail entry when it is well-formed, else undefined (which waits). */
+export function entryOf(stored: unknown): GuardrailEntry | undefined {
+  const parsed = entry.safeParse(stored);
+  return stored === undefined || stored === null || !parsed.success ? undefined : parsed.data;
+}
+
+/** The aggregate limits an entry sets for a tool, as [key, maximum]. */
+export function aggregateLimitsOf(tool: WriteTool, stored: unknown): [string, number][] {
+  const e = entryOf(stored) as Record<string, unknown> | undefined;
+  if (!e) return [];
+  return TOOL_AGGREGATES[tool].filter((k) => typeof e[k] === 'number').map((k) => [k, e[k] as number]);
+}
+
+function shown(measure: string, value: number, currency: string): string {
+  if (measure.endsWith('_cents')) return formatMoney(value, currency);
+  if (measure.endsWith('_percent')) return `${value}%`;
+  return String(value);
+}
+
 /**
  * Decides whether a write runs at once or waits. `measures` are the request's values keyed by
- * measure name (quantity, value_cents, amount_cents, change_percent).
+ * measure name (quantity, value_cents, amount_cents, change_percent), measured from the shop's data
+ * (A8). `totals` are the aggregate sums including this request, keyed by aggregate limit key (A7).
  */
-export function decide(phase: number, tool: WriteTool, stored: unknown, measures: Readonly<Record<string, number>>): GuardrailDecision {
+export function decide(
+  phase: number, tool: WriteTool, stored: unknown, measures: Readonly<Record<string, number>>,
+  totals: Readonly<Record<string, number>> = {}, currency = 'EUR',
+): GuardrailDecision {
   if (phase < 2) return { run: 'wait', reason: 'phase 1: every write waits for approval' };
-  const parsed = entry.safeParse(stored);
-  if (stored === undefined || stored === null || !parsed.success) {
-    return { run: 'wait', reason: `no guardrail is set for ${tool}: it waits for approval` };
-  }
+  const e = entryOf(stored);
+  if (!e) return { run: 'wait', reason: `no guardrail is set for ${tool}: it waits for approval` };
   const limits = TOOL_LIMITS[tool];
   if (limits.length === 0) {
-    return parsed.data.run_at_once === true
-      ? { run: 'now', reason: `guardrail: ${tool} runs at once` }
-      : { run: 'wait', reason: `guardrail: ${tool} is not set to run at once` };
+    if (e.run_at_once !== true) return { run: 'wait', reason: `guardrail: ${tool} is not set to run at once` };
   }
   for (const limit of limits) {
-    const max = (parsed.data as Record<string, number | undefined>)[limit];
+    const max = (e as Record<string, number | undefined>)[limit];
     if (max === undefined) return { run: 'wait', reason: `guardrail for ${tool} has no ${limit}: it waits for approval` };
-    const measured = measures[measureOf(limit)];
-    if (measured === undefined || !Number.isFinite(measured)) return { run: 'wait', reason: `${measureOf(limit)} could not be measured` };
-    if (measured > max) return { run: 'wait', reason: `${measureOf(limit)} ${measured} is above the limit ${max}` };
+    const name = measureOf(limit);
+    const measured = measures[name];
+    if (measured === undefined || !Number.isFinite(measured)) return { run: 'wait', reason: `${name} could not be measured from the shop's data: it waits for approval` };
+    if (measured > max) {
+      return { run: 'wait', reason: `${TOOL_NOUNS[tool]} ${name.replace(/_cents$/, '')} ${shown(name, measured, currency)} is above the limit ${shown(name, max, currency)} (${limit})` };
+    }
   }
-  return { run: 'now', reason: `within the guardrails for ${tool}` };
+  for (const [key, max] of aggregateLimitsOf(tool, stored)) {
+    const { scope, measure } = parseAggregateKey(key)!;
+    const total = totals[key];
+    if (total === undefined || !Number.isFinite(total)) {
+      return { run: 'wait', reason: `${SCOPE_WORDS[scope]} ${TOOL_NOUNS[tool]} total could not be measured (${key}): it waits for approval` };
+    }
+    if (total > max) {
+      return { run: 'wait', reason: `${SCOPE_WORDS[scope]} ${TOOL_NOUNS[tool]} total ${shown(measure, total, currency)} would exceed ${shown(measure, max, currency)} (${key})` };
+    }
+  }
+  return limits.length === 0
+    ? { run: 'now', reason: `guardrail: ${tool} runs at once` }
+    : { run: 'now', reason: `within the guardrails for ${tool}` };
 }
 
 /**

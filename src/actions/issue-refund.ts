@@ -2,8 +2,13 @@
 // network). Refused when nothing was captured, when the payment is already fully refunded, and
 // when the amount exceeds what is still refundable. Re-checked under a row lock at execution, so
 // two approved refunds can never together exceed the payment.
+//
+// Guardrails (A7, A8): the measure is the refund itself; the aggregate totals start from what the
+// platform records as already refunded — on the order's payment (ever), and for the customer and the
+// shop in the last 24 hours — whichever way those refunds were made.
 import { z } from 'zod';
 import type { Tx } from '../db/context.js';
+import { AGGREGATE_WINDOW_HOURS } from './aggregates.js';
 import { ActionRefused, cents, defineExecutor, formatMoney, money, reference, staffText, type ExecutorContext } from './executor.js';
 
 const args = z.object({
@@ -47,9 +52,18 @@ export const issueRefund = defineExecutor({
   args,
   async prepare(tx, ctx, a) {
     const f = await facts(tx, ctx, a, false);
+    const [recent] = await tx<{ customer: string; shop: string }[]>`
+      select coalesce(sum(amount_cents) filter (where customer_id = ${f.customerId}), 0) as customer, coalesce(sum(amount_cents), 0) as shop
+      from refunds where tenant_id = ${ctx.tenantId} and created_at > now() - make_interval(hours => ${AGGREGATE_WINDOW_HOURS})`;
     return {
       summary: `Refund ${formatMoney(a.amount_cents, f.currency)} on order ${f.orderNumber}`,
       measures: { amount_cents: a.amount_cents },
+      scope: { orderId: f.orderId, customerId: f.customerId },
+      onFile: {
+        order: { amount_cents: f.refunded },
+        customer_day: { amount_cents: Number(recent!.customer) },
+        tenant_day: { amount_cents: Number(recent!.shop) },
+      },
       valueCents: a.amount_cents,
       context: { paid: money(f.amount, f.currency), already_refunded: money(f.refunded, f.currency), refundable: money(f.amount - f.refunded, f.currency) },
     };

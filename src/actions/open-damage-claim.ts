@@ -12,12 +12,12 @@ const args = z.object({
 }).strict();
 type Args = z.infer<typeof args>;
 
-interface Facts { shipmentId: string; orderId: string; orderNumber: string; carrierId: string; carrier: string; status: string; orderTotal: number; currency: string }
+interface Facts { shipmentId: string; orderId: string; customerId: string; orderNumber: string; carrierId: string; carrier: string; status: string; orderTotal: number; currency: string }
 
 async function facts(tx: Tx, ctx: ExecutorContext, a: Args, lock: boolean): Promise<Facts> {
   const { tenantId } = ctx;
-  const [s] = await tx<{ id: string; order_id: string; number: string; carrier_id: string; carrier: string; status: string; total_cents: string; currency: string }[]>`
-    select s.id, s.order_id, o.number, s.carrier_id, c.name as carrier, s.status::text as status, o.total_cents, o.currency
+  const [s] = await tx<{ id: string; order_id: string; customer_id: string; number: string; carrier_id: string; carrier: string; status: string; total_cents: string; currency: string }[]>`
+    select s.id, s.order_id, o.customer_id, o.number, s.carrier_id, c.name as carrier, s.status::text as status, o.total_cents, o.currency
     from shipments s
     join orders o on o.tenant_id = s.tenant_id and o.id = s.order_id
     join carriers c on c.tenant_id = s.tenant_id and c.id = s.carrier_id
@@ -33,7 +33,7 @@ async function facts(tx: Tx, ctx: ExecutorContext, a: Args, lock: boolean): Prom
   if (a.amount_cents > Number(s.total_cents)) {
     throw new ActionRefused(`the claim (${formatMoney(a.amount_cents, s.currency)}) is more than order ${s.number} is worth (${formatMoney(s.total_cents, s.currency)})`);
   }
-  return { shipmentId: s.id, orderId: s.order_id, orderNumber: s.number, carrierId: s.carrier_id, carrier: s.carrier, status: s.status,
+  return { shipmentId: s.id, orderId: s.order_id, customerId: s.customer_id, orderNumber: s.number, carrierId: s.carrier_id, carrier: s.carrier, status: s.status,
     orderTotal: Number(s.total_cents), currency: s.currency };
 }
 
@@ -48,6 +48,7 @@ export const openDamageClaim = defineExecutor({
     return {
       summary: `Open a damage claim of ${formatMoney(a.amount_cents, f.currency)} against ${f.carrier} for shipment ${a.tracking_number} (order ${f.orderNumber})`,
       measures: { amount_cents: a.amount_cents },
+      scope: { orderId: f.orderId, customerId: f.customerId },
       valueCents: a.amount_cents,
       context: { shipment_status: f.status, order_total: money(f.orderTotal, f.currency) },
     };

@@ -78,6 +78,7 @@ export const rerouteDelivery = defineExecutor({
     return {
       summary: describe(a, f),
       measures: {},
+      scope: { orderId: f.orderId },
       valueCents: null,
       context: { shipment_status: f.status, carrier: f.carrier, current_driver: f.currentDriver, current_address: f.address },
     };

@@ -10,11 +10,11 @@ const args = z.object({
 }).strict();
 type Args = z.infer<typeof args>;
 
-interface Facts { id: string; number: string; amountCents: number; carrier: string; orderNumber: string; currency: string }
+interface Facts { id: string; number: string; orderId: string; customerId: string; amountCents: number; carrier: string; orderNumber: string; currency: string }
 
 async function facts(tx: Tx, ctx: ExecutorContext, a: Args, lock: boolean): Promise<Facts> {
-  const [c] = await tx<{ id: string; number: string; status: string; amount_cents: string; carrier: string; order_number: string }[]>`
-    select d.id, d.number, d.status::text as status, d.amount_cents, c.name as carrier, o.number as order_number
+  const [c] = await tx<{ id: string; number: string; order_id: string; customer_id: string; status: string; amount_cents: string; carrier: string; order_number: string }[]>`
+    select d.id, d.number, d.order_id, o.customer_id, d.status::text as status, d.amount_cents, c.name as carrier, o.number as order_number
     from damage_claims d
     join carriers c on c.tenant_id = d.tenant_id and c.id = d.carrier_id
     join orders o on o.tenant_id = d.tenant_id and o.id = d.order_id
@@ -22,7 +22,7 @@ async function facts(tx: Tx, ctx: ExecutorContext, a: Args, lock: boolean): Prom
     ${lock ? tx`for update of d` : tx``}`;
   if (!c) throw new ActionRefused(`no damage claim ${a.claim_number}: look it up with lookup_claim`, 'not_found');
   if (c.status !== 'open') throw new ActionRefused(`claim ${c.number} is already ${c.status.replace('_', ' ')}: only an open claim can be resolved`, 'conflict');
-  return { id: c.id, number: c.number, amountCents: Number(c.amount_cents), carrier: c.carrier, orderNumber: c.order_number,
+  return { id: c.id, number: c.number, orderId: c.order_id, customerId: c.customer_id, amountCents: Number(c.amount_cents), carrier: c.carrier, orderNumber: c.order_number,
     currency: await tenantCurrency(tx, ctx.tenantId) };
 }
 
@@ -37,6 +37,7 @@ export const resolveDamageClaim = defineExecutor({
     return {
       summary: `Resolve claim ${f.number} (${formatMoney(f.amountCents, f.currency)} against ${f.carrier}, order ${f.orderNumber}) as ${a.outcome}`,
       measures: { amount_cents: f.amountCents },
+      scope: { orderId: f.orderId, customerId: f.customerId },
       valueCents: f.amountCents,
       context: { amount: money(f.amountCents, f.currency), carrier: f.carrier },
     };

@@ -26,6 +26,8 @@ export interface ActionStatus {
   result: Record<string, unknown> | null;
   /** The assistant's stated reason, unverified. */
   justification: string | null;
+  /** Why it waited for approval (the phase, or the guardrail limit it would have exceeded); null when it ran at once. */
+  wait_reason: string | null;
   message: string;
 }
 
@@ -33,7 +35,7 @@ interface Row {
   id: string; tool: string; status: string; summary: string; arguments: Record<string, unknown>; requested_by: string;
   requester_name: string; requester_email: string; client_id: string; created_at: Date; expires_at: Date; decided_by: string | null;
   decider_name: string | null; decided_at: Date | null; decision_reason: string | null; executed_at: Date | null;
-  result: Record<string, unknown> | null; justification: string | null;
+  result: Record<string, unknown> | null; justification: string | null; wait_reason: string | null;
 }
 
 function view(r: Row): ActionStatus {
@@ -53,7 +55,7 @@ function view(r: Row): ActionStatus {
     requested_at: r.created_at.toISOString(), expires_at: r.expires_at.toISOString(),
     decided_by: r.decided_by ? { id: r.decided_by, name: r.decider_name ?? '' } : null,
     decided_at: r.decided_at?.toISOString() ?? null, decision_reason: r.decision_reason, executed_at: r.executed_at?.toISOString() ?? null,
-    result: r.result, justification: r.justification, message,
+    result: r.result, justification: r.justification, wait_reason: r.wait_reason, message,
   };
 }
 
@@ -61,7 +63,7 @@ function select(tx: Tx, tenantId: string) {
   return tx`
     select a.id, a.tool, a.status::text as status, a.summary, a.arguments, a.requested_by, rs.name as requester_name, rs.email as requester_email,
            a.client_id, a.created_at, a.expires_at, a.decided_by, ds.name as decider_name, a.decided_at, a.decision_reason, a.executed_at,
-           a.result, a.justification
+           a.result, a.justification, a.wait_reason
     from pending_actions a
     join staff rs on rs.tenant_id = a.tenant_id and rs.id = a.requested_by
     left join staff ds on ds.tenant_id = a.tenant_id and ds.id = a.decided_by

@@ -1,9 +1,12 @@
-// `npm run attack -- --target <base URL> [options]`: runs the attack catalogue (../shared/SECURITY.md)
+// `npm run attack -- --target <base URL> [options]`: runs the attack catalogue (docs/ATTACK-CATALOGUE.md)
 // against a deployment and prints, row by row, the attack, the secure behaviour expected and what
-// happened. Exit status 1 when any row fails, 2 on a usage error. docs/SECURITY-TESTING.md has more.
+// happened. Exit status 0 when every row held, 1 when any row fails (or the run crashed), 2 on a
+// usage error; --help prints the options. docs/SECURITY-TESTING.md has more.
 import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { EXIT, OutputClosed, exitWith, printError, watchTerminal, writeLine } from '../cli/terminal.js';
+import { loadConfig } from '../config.js';
 import { DEMO_LOGINS } from '../seed/demo.js';
 import type { AttackOptions, Persona } from './context.js';
 import { isLoopbackUrl } from './http.js';
@@ -22,6 +25,7 @@ const USAGE = `usage: npm run attack -- --target <public base URL> [options]
   --other-tenant-customer <l:p> a customer of --other-tenant
   --staff <login:password>      a staff member of --tenant with ops:read (default: demo supply-chain manager)
   --approver <login:password>   another staff member with approver rights (A6)
+  --returns <login:password>    a staff member who may refund but not approve (A7; default: demo returns specialist)
   --client-id <id> --redirect-uri <uri>   use a pre-registered public client instead of registering one
   --database-url <URL>          owner or superuser URL of the deployment's PostgreSQL (local only): R rows
   --app-database-url <URL>      the application role's URL (derived from --database-url when absent)
@@ -32,6 +36,8 @@ const USAGE = `usage: npm run attack -- --target <public base URL> [options]
   --i-own-this-target           allow targets that are not on this machine`;
 
 export class UsageError extends Error {}
+/** --help: the usage is the answer, on standard output, exit status 0. */
+class HelpRequested extends Error {}
 
 function credentials(value: string | undefined, fallback: Credentials | undefined): Credentials | undefined {
   if (value === undefined) return fallback;
@@ -60,7 +66,7 @@ export function parseOptions(argv: string[], log: (line: string) => void = conso
       target: { type: 'string' }, internal: { type: 'string' }, target2: { type: 'string' },
       tenant: { type: 'string', default: 'acme' }, 'other-tenant': { type: 'string', default: 'globex' },
       customer: { type: 'string' }, 'other-customer': { type: 'string' }, 'other-tenant-customer': { type: 'string' },
-      staff: { type: 'string' }, approver: { type: 'string' },
+      staff: { type: 'string' }, approver: { type: 'string' }, returns: { type: 'string' },
       'client-id': { type: 'string' }, 'redirect-uri': { type: 'string' },
       'database-url': { type: 'string' }, 'app-database-url': { type: 'string' }, 'app-role': { type: 'string', default: 'commerce_app' },
       only: { type: 'string' }, json: { type: 'string' }, timeout: { type: 'string', default: '10000' },
@@ -69,7 +75,7 @@ export function parseOptions(argv: string[], log: (line: string) => void = conso
     },
     strict: true,
   });
-  if (values.help) throw new UsageError(USAGE);
+  if (values.help) throw new HelpRequested(USAGE);
   const target = baseUrl('--target', values.target);
   if (!target) throw new UsageError(`--target is required\n\n${USAGE}`);
   const internal = baseUrl('--internal', values.internal);
@@ -95,6 +101,7 @@ export function parseOptions(argv: string[], log: (line: string) => void = conso
     otherTenantCustomer: credentials(values['other-tenant-customer'], demo(otherTenant, 'customer', 0)),
     staff: credentials(values.staff, demo(tenant, 'supply_chain_manager')),
     approver: credentials(values.approver, demo(tenant, 'tenant_admin')),
+    returns: credentials(values.returns, demo(tenant, 'returns_specialist')),
   };
   return {
     target, internal, target2, tenant, otherTenant, credentials: creds,
@@ -109,13 +116,17 @@ export function parseOptions(argv: string[], log: (line: string) => void = conso
 }
 
 /** Runs the CLI; returns the exit status (0 all held, 1 a row failed, 2 usage). */
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`), err: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
+export async function main(argv: string[], out: (s: string) => void = writeLine, err: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): Promise<number> {
   let options: ReturnType<typeof parseOptions>;
   try {
     options = parseOptions(argv, err);
   } catch (error) {
+    if (error instanceof HelpRequested) {
+      out(error.message);
+      return EXIT.ok;
+    }
     err(error instanceof UsageError ? error.message : `${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    return EXIT.usage;
   }
   const report = await runSuite(options);
   out(formatTable(report, { width: Math.max(120, process.stdout.columns ?? 200) }));
@@ -123,12 +134,18 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
     out(`JSON report: ${options.json}`);
   }
-  return report.summary.fail > 0 || report.rows.length === 0 ? 1 : 0;
+  return report.summary.fail > 0 || report.rows.length === 0 ? EXIT.failed : EXIT.ok;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (error: unknown) => {
-    process.stderr.write(`attack suite crashed: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exit(1);
+  // A stack trace only when asked for (LOG_LEVEL=debug), as with the other commands.
+  let showStack = false;
+  try { showStack = ['debug', 'trace'].includes(loadConfig().logLevel); } catch { /* the service's configuration is not ours to judge */ }
+  watchTerminal(() => showStack);
+  main(process.argv.slice(2)).then((code) => exitWith(code), (error: unknown) => {
+    if (error instanceof OutputClosed) exitWith(EXIT.ok);
+    process.stderr.write('attack suite crashed: ');
+    printError(error, showStack);
+    exitWith(EXIT.failed);
   });
 }

@@ -7,7 +7,10 @@ import {
   discover, obtainTokens, refresh, registerClient, type AuthorizationRequest, type Credentials, type Discovery, type RegisteredClient, type Tokens,
 } from './oauth.js';
 
-export type Persona = 'customer' | 'otherCustomer' | 'otherTenantCustomer' | 'staff' | 'approver';
+export type Persona = 'customer' | 'otherCustomer' | 'otherTenantCustomer' | 'staff' | 'approver' | 'returns';
+
+/** Personas that sign in to the internal endpoint (staff). */
+export const STAFF_PERSONAS: readonly Persona[] = ['staff', 'approver', 'returns'];
 
 export interface AttackOptions {
   /** Base URL of the public listener (authorization server, customer MCP endpoints). */
@@ -120,7 +123,7 @@ export class AttackContext {
 
   /** A new token family for a persona (never shared: rows that revoke or replay use these). */
   async freshTokens(who: Persona, options: { kind?: 'customer' | 'internal'; scope?: string } = {}): Promise<Tokens & { request: AuthorizationRequest & { discovery: Discovery; client: SuiteClient } }> {
-    const kind = options.kind ?? (who === 'staff' || who === 'approver' ? 'internal' : 'customer');
+    const kind = options.kind ?? (STAFF_PERSONAS.includes(who) ? 'internal' : 'customer');
     const scope = options.scope ?? (kind === 'customer' ? AttackContext.CUSTOMER_SCOPE : undefined);
     const request = await this.authorizationRequest(kind, this.tenantOf(who), scope);
     const tokens = await obtainTokens(this.http, request.discovery.as, request, this.credentials(who));

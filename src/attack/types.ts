@@ -1,4 +1,4 @@
-// The shape of one attack: a row of ../shared/SECURITY.md (or a group of rows), run against a
+// The shape of one attack: a row of docs/ATTACK-CATALOGUE.md (or a group of rows), run against a
 // deployment through its public interfaces only. Each module under rows/ exports one or more.
 import type { AttackContext } from './context.js';
 

@@ -1,4 +1,4 @@
-// One error family for the OAuth protocol (STYLE.md principle 4): each class owns its RFC error code
+// One error family for the OAuth protocol (one error type per protocol): each class owns its RFC error code
 // and HTTP status. The client sees a fixed, generic `error_description` per code; the `detail` goes to
 // the log only. Rendered in one place: `sendOAuthError` (JSON endpoints) and the authorize endpoint's
 // redirect/error-page renderer (endpoints/authorize.ts).

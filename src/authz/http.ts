@@ -2,6 +2,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Services } from '../services.js';
 import type { Tenant } from '../tenants/directory.js';
+import { findTextDefect } from '../text/defects.js';
 import { issuerFor } from './resources.js';
 
 export interface TenantLocals {
@@ -19,10 +20,22 @@ export function resolveTenant(services: Services): RequestHandler {
     const slug = String(req.params.slug ?? '');
     const tenant = await services.tenants.bySlug(slug);
     if (!tenant) return void res.status(404).json({ error: 'not_found', error_description: 'No such endpoint' });
+    // E1: a NUL or unpaired surrogate in any query parameter is the client's mistake, never a 500.
+    if (findTextDefect(req.query)) return void res.status(400).json({ error: 'invalid_request', error_description: 'Request parameters contain characters that are not text' });
     res.locals.tenant = tenant;
     res.locals.issuer = issuerFor(services.config, tenant.slug);
     next();
   };
+}
+
+/**
+ * E1: after a body parser, a NUL or unpaired surrogate anywhere in the body (names included) is
+ * refused with 400 invalid_request before any handler (or PostgreSQL, which cannot store NUL) sees it.
+ */
+export function refuseDefectiveBody(req: Request, res: Response, next: NextFunction): void {
+  const defect = findTextDefect(req.body);
+  if (defect) return void res.status(400).json({ error: 'invalid_request', error_description: `Parameter ${defect.path} contains characters that are not text` });
+  next();
 }
 
 export function noStore(_req: Request, res: Response, next: NextFunction): void {

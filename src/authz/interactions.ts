@@ -13,6 +13,8 @@ export const INTERACTION_TTL_SECONDS = 600;
 export interface AuthorizationRequest {
   clientId: string;
   clientName: string;
+  /** Who chose the name (O15): only 'preregistered' names are the shop's own. Absent in older rows. */
+  clientSource?: 'preregistered' | 'dynamic' | 'metadata_document';
   redirectUri: string;
   state: string | null;
   codeChallenge: string;
@@ -20,6 +22,8 @@ export interface AuthorizationRequest {
   resourceKind: EndpointKind;
   requestedScope: string[];
   grantedScope?: string[]; // set at sign-in: requested ∩ role-allowed
+  /** O14 (RFC 8252 §8.6): whether remembered consent may skip the consent page; absent means no. */
+  mayReuseConsent?: boolean;
 }
 
 export interface Interaction {

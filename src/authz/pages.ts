@@ -1,6 +1,7 @@
-// The login and consent pages (PRODUCT.md §2): plain forms, no script, every value escaped.
+// The login and consent pages (docs/DESIGN.md §2): plain forms, no script, every value escaped.
 import type { Response } from 'express';
-import { html, sendPage } from './html.js';
+import { cleanClientName, isVerifiedClientSource } from './checks/client-name.js';
+import { html, sendPage, type Html } from './html.js';
 import type { Interaction } from './interactions.js';
 import { describeScope } from './scopes.js';
 
@@ -10,11 +11,26 @@ export interface PageContext {
   csrf: string;
 }
 
+/**
+ * O15: the client's name as text its registrant chose: cleaned again here (rows stored before
+ * names were cleaned), and marked unverified unless the shop registered the client itself.
+ */
+function clientLabel(r: Interaction['request'], tenantName: string): { name: string; tag: Html | string; warning: Html | string } {
+  const name = cleanClientName(r.clientName) ?? 'Unnamed application';
+  if (isVerifiedClientSource(r.clientSource)) return { name, tag: '', warning: '' };
+  return {
+    name,
+    tag: html` <span class="muted">(unverified)</span>`,
+    warning: html`<p class="muted">“${name}” is the name the application gave itself: <strong>unverified</strong>, not checked by ${tenantName}.</p>`,
+  };
+}
+
 export function renderLogin(res: Response, ctx: PageContext, interaction: Interaction, options: { status?: number; error?: string } = {}): void {
   const who = interaction.request.resourceKind === 'internal' ? 'staff account' : 'customer account';
+  const client = clientLabel(interaction.request, ctx.tenantName);
   sendPage(res, options.status ?? 200, `Sign in to ${ctx.tenantName}`, html`
 <h1>Sign in to ${ctx.tenantName}</h1>
-<p class="muted">with your ${who}, to connect <strong>${interaction.request.clientName}</strong>.</p>
+<p class="muted">with your ${who}, to connect <strong>${client.name}</strong>${client.tag}.</p>
 ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
 <form method="post" action="${ctx.action}">
 <input type="hidden" name="csrf" value="${ctx.csrf}">
@@ -28,11 +44,13 @@ export function renderConsent(res: Response, ctx: PageContext, interaction: Inte
   const r = interaction.request;
   const redirectHost = new URL(r.redirectUri).host;
   const scopes = r.grantedScope ?? [];
+  const client = clientLabel(r, ctx.tenantName);
   const idLine = /^https?:\/\//.test(r.clientId) ? html`<p class="muted">Client identity published at ${r.clientId}</p>` : '';
-  sendPage(res, 200, `Allow ${r.clientName}?`, html`
-<h1>Allow ${r.clientName} to access your ${ctx.tenantName} account?</h1>
+  sendPage(res, 200, `Allow ${client.name}?`, html`
+<h1>Allow ${client.name}${client.tag} to access your ${ctx.tenantName} account?</h1>
+${client.warning}
 ${idLine}
-<p>After you decide, you will be sent to <strong>${redirectHost}</strong>.</p>
+<p>After you decide, you will be sent to <strong><code>${redirectHost}</code></strong>.</p>
 <p>It will be able to:</p>
 <ul>${scopes.map((s) => html`<li>${describeScope(s)} <span class="muted">(${s})</span></li>`)}</ul>
 <form method="post" action="${ctx.action}">

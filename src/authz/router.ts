@@ -11,6 +11,7 @@ import { metadataEndpoint } from './endpoints/metadata.js';
 import { registerEndpoint } from './endpoints/register.js';
 import { revokeEndpoint } from './endpoints/revoke.js';
 import { tokenEndpoint } from './endpoints/token.js';
+import { SignInThrottle } from './sign-in-throttle.js';
 import { Throttles } from './throttle.js';
 
 export function authorizationServer(services: Services, throttles = new Throttles(services.rateLimits)): Router {
@@ -18,7 +19,7 @@ export function authorizationServer(services: Services, throttles = new Throttle
   router.use(metadataEndpoint(services));
   router.use(authorizeEndpoint(services));
   router.use(interactionPage(services));
-  router.use(loginEndpoint(services, throttles));
+  router.use(loginEndpoint(services, throttles, new SignInThrottle(services.sql)));
   router.use(consentEndpoint(services));
   router.use(tokenEndpoint(services, throttles));
   router.use(registerEndpoint(services, throttles));

@@ -1,13 +1,14 @@
 // Rate limits for the authorization server (O11, A4), in one module. The limiters come from the
 // service's RateLimits, so they count in the store every instance shares (F5); without one (unit
 // use) they are per process. If the shared store cannot answer, requests fail closed with 503.
+// Guessing one account's password has its own throttle with progressive delays and device cookies
+// (sign-in-throttle.ts, O13); here is only the per-address cap on sign-in attempts of any account.
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { RateLimits } from '../ratelimit/limits.js';
 import { TemporarilyUnavailable, TooManyRequests } from './errors.js';
 
 export interface ThrottleLimits {
   loginPerIpPerMinute: number;
-  loginFailuresPerAccount: number; // per 15 minutes
   tokenPerIpPerMinute: number;
   clientAuthFailuresPerClient: number; // per 15 minutes
   registrationsPerIpPerHour: number;
@@ -15,7 +16,6 @@ export interface ThrottleLimits {
 
 export const DEFAULT_LIMITS: ThrottleLimits = {
   loginPerIpPerMinute: 30,
-  loginFailuresPerAccount: 5,
   tokenPerIpPerMinute: 120,
   clientAuthFailuresPerClient: 10,
   registrationsPerIpPerHour: 20,
@@ -32,7 +32,6 @@ const memory: LimiterFactory = (keyPrefix, points, duration) => new RateLimiterM
 
 export class Throttles {
   readonly #loginIp: RateLimiterAbstract;
-  readonly #loginAccount: RateLimiterAbstract;
   readonly #tokenIp: RateLimiterAbstract;
   readonly #clientAuth: RateLimiterAbstract;
   readonly #register: RateLimiterAbstract;
@@ -42,7 +41,6 @@ export class Throttles {
       ? (keyPrefix, points, durationSeconds) => shared.limiter(keyPrefix, { points, durationSeconds })
       : memory;
     this.#loginIp = make('login_ip', limits.loginPerIpPerMinute, 60);
-    this.#loginAccount = make('login_acct', limits.loginFailuresPerAccount, 900);
     this.#tokenIp = make('token_ip', limits.tokenPerIpPerMinute, 60);
     this.#clientAuth = make('client_auth', limits.clientAuthFailuresPerClient, 900);
     this.#register = make('register_ip', limits.registrationsPerIpPerHour, 3600);
@@ -59,10 +57,6 @@ export class Throttles {
 
   /** Every login attempt counts against the IP. */
   loginAttempt(ip: string): Promise<void> { return this.#take(this.#loginIp, ip, 'login per IP'); }
-  /** Checked before the password: an account with too many failures is locked for a while. */
-  loginAccountOpen(account: string): Promise<void> { return this.#ensureNotLocked(this.#loginAccount, account, 'login per account'); }
-  async loginFailed(account: string): Promise<void> { await this.#loginAccount.penalty(account, 1).catch(retryAfter); }
-  async loginSucceeded(account: string): Promise<void> { await this.#loginAccount.delete(account).catch(() => false); }
 
   tokenRequest(ip: string): Promise<void> { return this.#take(this.#tokenIp, ip, 'token per IP'); }
   clientAuthOpen(clientKey: string): Promise<void> { return this.#ensureNotLocked(this.#clientAuth, clientKey, 'client auth'); }

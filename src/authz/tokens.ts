@@ -1,6 +1,6 @@
 // Opaque bearer tokens. Only their SHA-256 hashes are stored, so a database leak yields no usable
 // token; revocation takes effect on the very next request because every request looks its token up
-// (PITFALLS.md: self-contained JWTs cannot be revoked early).
+// (self-contained JWTs could not be revoked before they expire).
 import { createHash, randomBytes } from 'node:crypto';
 import type { Tx } from '../db/context.js';
 

@@ -1,21 +1,12 @@
 // npm run admin -- <command>: tenants, staff, customers and OAuth clients (create, list, disable),
-// and token revocation by user or by client. Runs as the owner role (like migrations and the seed),
-// against the database the service would open (embedded under DATA_DIR, or DATABASE_URL).
-// Passwords are read from standard input (never from argv, which ends up in shell history).
-//
-//   tenants list | tenants create <slug> <name> | tenants disable <slug>
-//   staff list <tenant> | staff create <tenant> <email> <name> <role> [--may-approve] | staff disable <tenant> <email>
-//   customers list <tenant> | customers create <tenant> <email> <name> | customers disable <tenant> <email>
-//   clients list <tenant> | clients disable <tenant> <client_id>
-//   clients create <tenant> --name N --audience customer|staff|any|service|resource_server
-//                  [--redirect-uri U]... [--scope "a b"] [--confidential]
-//   revoke user <tenant> <email> [--staff] | revoke client <tenant> <client_id>
-//   audit verify <tenant>     exit status 1 and the first broken entry when the chain does not verify
-//   audit export <tenant>     the tenant's audit log as JSON lines on standard output
+// token revocation by user or by client, and the audit chain (verify, export). Runs as the owner
+// role (like migrations and the seed) on the database the service uses: DATABASE_URL, the running
+// service's embedded server, or an embedded server of its own when none runs (src/cli/owner.ts).
+// `npm run admin -- --help` lists the subcommands; each has --help. Passwords are read from
+// standard input (never from argv, which ends up in shell history).
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import type postgres from 'postgres';
-import { isEntryPoint, runAsOwner, UsageError } from './owner.js';
+import { CommandFailed, isEntryPoint, runCommandLine, runSubcommand, UsageError, type CommandSet, type Subcommand } from './owner.js';
 import { createPreregisteredClient, type ClientAudience } from '../authz/clients.js';
 import { isAllowedRedirectUri } from '../authz/checks/redirect-uri.js';
 import { TENANT_SLUG } from '../authz/resources.js';
@@ -40,7 +31,7 @@ async function readPassword(): Promise<string> {
 async function tenantId(sql: Owner, slug: string | undefined): Promise<string> {
   if (!slug) throw new UsageError('tenant slug required');
   const [t] = await sql<{ id: string }[]>`select id from tenants where slug = ${slug}`;
-  if (!t) throw new UsageError(`no tenant ${slug}`);
+  if (!t) throw new CommandFailed(`no tenant ${slug}`);
   return t.id;
 }
 
@@ -65,105 +56,167 @@ async function revokeWhere(sql: Owner, tenant: string, by: { subjectKind?: strin
   }) as Promise<number>;
 }
 
-export async function runAdmin(sql: Owner, argv: string[], out: (line: string) => void = console.log): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args: argv, allowPositionals: true, strict: true,
-    options: {
-      name: { type: 'string' }, audience: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true },
-      scope: { type: 'string' }, confidential: { type: 'boolean', default: false }, staff: { type: 'boolean', default: false },
-      'may-approve': { type: 'boolean', default: false },
-    },
-  });
-  const [area, action, a, b, c, d] = positionals;
-  const table = (rows: object[]) => rows.forEach((r) => out(Object.values(r).map((v) => (v instanceof Date ? v.toISOString() : String(v ?? '-'))).join('\t')));
-  switch (`${area} ${action}`) {
-    case 'tenants list': return table(await sql`select slug, name, disabled_at from tenants order by slug`);
-    case 'tenants create': {
-      const slug = need(a, 'slug');
-      if (!TENANT_SLUG.test(slug)) throw new UsageError('slug: 3–40 of a-z, 0-9, -');
-      const [t] = await sql<{ id: string }[]>`insert into tenants (slug, name) values (${slug}, ${need(b, 'name')}) returning id`;
+/** The admin subcommands, in the order the overview lists them. */
+export const ADMIN_SUBCOMMANDS: Subcommand[] = [
+  {
+    name: 'tenants list', summary: 'the tenants', json: true,
+    run: async (sql, { table }) => table(await sql`select slug, name, disabled_at from tenants order by slug`, ['slug', 'name', 'disabled_at']),
+  },
+  {
+    name: 'tenants create', args: '<slug> <name>', summary: 'a new tenant (slug: 3–40 of a-z, 0-9, -) with default settings',
+    async run(sql, { args: [slug, name], out }) {
+      if (!TENANT_SLUG.test(slug!)) throw new UsageError('slug: 3–40 of a-z, 0-9, -');
+      const [t] = await sql<{ id: string }[]>`insert into tenants (slug, name) values (${slug!}, ${name!}) returning id`;
       await sql`insert into tenant_settings (tenant_id) values (${t!.id})`;
-      return out(`created tenant ${slug}`);
-    }
-    case 'tenants disable': await sql`update tenants set disabled_at = now() where slug = ${need(a, 'slug')}`; return out('disabled');
-    case 'staff list': return table(await sql`select email, name, role, may_approve, disabled_at from staff where tenant_id = ${await tenantId(sql, a)} order by email`);
-    case 'customers list': return table(await sql`select email, name, disabled_at from customers where tenant_id = ${await tenantId(sql, a)} order by email`);
-    case 'staff create': {
-      const role = need(d, 'role');
-      if (!ROLES.includes(role)) throw new UsageError(`role: one of ${ROLES.join(', ')}`);
-      const t = await tenantId(sql, a);
+      out(`created tenant ${slug}`);
+    },
+  },
+  {
+    name: 'tenants disable', args: '<slug>', summary: 'disables a tenant (its endpoints and sign-in stop)',
+    async run(sql, { args: [slug], out }) {
+      const rows = await sql`update tenants set disabled_at = coalesce(disabled_at, now()) where slug = ${slug!} returning 1`;
+      if (!rows.length) throw new CommandFailed(`no tenant ${slug}`);
+      out('disabled');
+    },
+  },
+  {
+    name: 'staff list', args: '<tenant>', summary: "a tenant's staff", json: true,
+    run: async (sql, { args: [slug], table }) => table(await sql`select email, name, role, may_approve, disabled_at from staff where tenant_id = ${await tenantId(sql, slug)} order by email`,
+      ['email', 'name', 'role', 'may_approve', 'disabled_at']),
+  },
+  {
+    name: 'staff create', args: '<tenant> <email> <name> <role> [--may-approve]', summary: 'a staff account; the password is read from standard input',
+    details: `roles: ${ROLES.join(', ')}. --may-approve lets the account approve actions.`,
+    options: { 'may-approve': { type: 'boolean', default: false } },
+    async run(sql, { args: [slug, email, name, role], values, out }) {
+      if (!ROLES.includes(role!)) throw new UsageError(`role: one of ${ROLES.join(', ')}`);
+      const t = await tenantId(sql, slug);
       const hash = await hashPassword(await readPassword());
       await sql`insert into staff (tenant_id, email, name, role, password_hash, may_approve)
-                values (${t}, ${need(b, 'email').toLowerCase()}, ${need(c, 'name')}, ${role}, ${hash}, ${values['may-approve']!})`;
-      return out('created');
-    }
-    case 'customers create': {
-      const t = await tenantId(sql, a);
+                values (${t}, ${email!.toLowerCase()}, ${name!}, ${role!}, ${hash}, ${values['may-approve'] === true})`;
+      out('created');
+    },
+  },
+  {
+    name: 'staff disable', args: '<tenant> <email>', summary: "disables a staff account and revokes its tokens",
+    run: (sql, call) => disableAccount(sql, 'staff', call),
+  },
+  {
+    name: 'customers list', args: '<tenant>', summary: "a tenant's customers", json: true,
+    run: async (sql, { args: [slug], table }) => table(await sql`select email, name, disabled_at from customers where tenant_id = ${await tenantId(sql, slug)} order by email`,
+      ['email', 'name', 'disabled_at']),
+  },
+  {
+    name: 'customers create', args: '<tenant> <email> <name>', summary: 'a customer account; the password is read from standard input',
+    async run(sql, { args: [slug, email, name], out }) {
+      const t = await tenantId(sql, slug);
       const hash = await hashPassword(await readPassword());
-      await sql`insert into customers (tenant_id, email, name, password_hash) values (${t}, ${need(b, 'email').toLowerCase()}, ${need(c, 'name')}, ${hash})`;
-      return out('created');
-    }
-    case 'staff disable':
-    case 'customers disable': {
-      const t = await tenantId(sql, a);
-      const kind = area === 'staff' ? 'staff' : 'customer';
-      const rows = area === 'staff'
-        ? await sql<{ id: string }[]>`update staff set disabled_at = now() where tenant_id = ${t} and email = ${need(b, 'email')} returning id`
-        : await sql<{ id: string }[]>`update customers set disabled_at = now() where tenant_id = ${t} and email = ${need(b, 'email')} returning id`;
-      if (!rows[0]) throw new UsageError('no such account');
-      const n = await revokeWhere(sql, t, { subjectKind: kind, subjectId: rows[0].id });
-      return out(`disabled; ${n} token grants revoked`);
-    }
-    case 'clients list': return table(await sql`select client_id, name, audience, source, token_endpoint_auth_method, disabled_at, expires_at
-                                                 from oauth_clients where tenant_id = ${await tenantId(sql, a)} order by created_at`);
-    case 'clients create': {
-      const t = await tenantId(sql, a);
-      const audience = need(values.audience, '--audience') as ClientAudience;
+      await sql`insert into customers (tenant_id, email, name, password_hash) values (${t}, ${email!.toLowerCase()}, ${name!}, ${hash})`;
+      out('created');
+    },
+  },
+  {
+    name: 'customers disable', args: '<tenant> <email>', summary: 'disables a customer account and revokes its tokens',
+    run: (sql, call) => disableAccount(sql, 'customers', call),
+  },
+  {
+    name: 'clients list', args: '<tenant>', summary: "a tenant's OAuth clients", json: true,
+    run: async (sql, { args: [slug], table }) => table(await sql`select client_id, name, audience, source, token_endpoint_auth_method, disabled_at, expires_at
+      from oauth_clients where tenant_id = ${await tenantId(sql, slug)} order by created_at`,
+      ['client_id', 'name', 'audience', 'source', 'token_endpoint_auth_method', 'disabled_at', 'expires_at']),
+  },
+  {
+    name: 'clients create', args: '<tenant> --name N --audience A [--redirect-uri U]... [--scope "a b"] [--confidential]', json: true,
+    summary: 'a pre-registered client; prints client_id (and the secret of a confidential one, once)',
+    details: `audiences: ${AUDIENCES.join(', ')} (service and resource_server are always confidential). Redirect URIs: https or loopback http.`,
+    options: { name: { type: 'string' }, audience: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true }, scope: { type: 'string' }, confidential: { type: 'boolean', default: false } },
+    async run(sql, { args: [slug], values, record }) {
+      const name = need(values.name as string | undefined, '--name');
+      const audience = need(values.audience as string | undefined, '--audience') as ClientAudience;
       if (!AUDIENCES.includes(audience)) throw new UsageError(`--audience: one of ${AUDIENCES.join(', ')}`);
-      const redirectUris = values['redirect-uri'] ?? [];
+      const redirectUris = (values['redirect-uri'] as string[] | undefined) ?? [];
       if (redirectUris.some((u) => !isAllowedRedirectUri(u))) throw new UsageError('redirect URIs must be https or loopback http');
-      const scope = parseScope(values.scope);
+      const scope = parseScope(values.scope as string | undefined);
       if (scope.some((s) => !isStaffScope(s) && !isCustomerScope(s))) throw new UsageError('unknown scope');
-      const confidential = values.confidential! || audience === 'service' || audience === 'resource_server';
-      const created = await createPreregisteredClient(sql, t, { name: need(values.name, '--name'), audience, redirectUris, scope: scope.join(' '), confidential });
-      out(`client_id\t${created.clientId}`);
-      if (created.secret) out(`client_secret\t${created.secret}\t(shown once; stored only as a hash)`);
-      return;
-    }
-    case 'clients disable': {
-      const t = await tenantId(sql, a);
-      await sql`update oauth_clients set disabled_at = now() where tenant_id = ${t} and client_id = ${need(b, 'client_id')}`;
-      const n = await revokeWhere(sql, t, { clientId: b! });
-      return out(`disabled; ${n} token grants revoked`);
-    }
-    case 'revoke user': {
-      const t = await tenantId(sql, a);
-      const kind = values.staff ? 'staff' : 'customer';
-      const [row] = values.staff
-        ? await sql<{ id: string }[]>`select id from staff where tenant_id = ${t} and email = ${need(b, 'email')}`
-        : await sql<{ id: string }[]>`select id from customers where tenant_id = ${t} and email = ${need(b, 'email')}`;
-      if (!row) throw new UsageError('no such account');
-      return out(`${await revokeWhere(sql, t, { subjectKind: kind, subjectId: row.id })} revoked`);
-    }
-    case 'revoke client': {
-      const t = await tenantId(sql, a);
-      return out(`${await revokeWhere(sql, t, { clientId: need(b, 'client_id') })} revoked`);
-    }
-    case 'audit verify': {
-      const report = await verifyAuditChain(sql, need(a, 'tenant'));
-      out(report.ok
+      const t = await tenantId(sql, slug);
+      const confidential = values.confidential === true || audience === 'service' || audience === 'resource_server';
+      const created = await createPreregisteredClient(sql, t, { name, audience, redirectUris, scope: scope.join(' '), confidential });
+      record(created.secret
+        ? { client_id: created.clientId, client_secret: created.secret, note: 'the secret is shown once; stored only as a hash' }
+        : { client_id: created.clientId });
+    },
+  },
+  {
+    name: 'clients disable', args: '<tenant> <client_id>', summary: 'disables a client and revokes its tokens',
+    async run(sql, { args: [slug, clientId], out }) {
+      const t = await tenantId(sql, slug);
+      const rows = await sql`update oauth_clients set disabled_at = coalesce(disabled_at, now()) where tenant_id = ${t} and client_id = ${clientId!} returning 1`;
+      if (!rows.length) throw new CommandFailed(`no client ${clientId} in ${slug}`);
+      const n = await revokeWhere(sql, t, { clientId: clientId! });
+      out(`disabled; ${n} token grants revoked`);
+    },
+  },
+  {
+    name: 'revoke user', args: '<tenant> <email> [--staff]', summary: "revokes a customer's (or with --staff a staff member's) tokens",
+    options: { staff: { type: 'boolean', default: false } },
+    async run(sql, { args: [slug, email], values, out }) {
+      const t = await tenantId(sql, slug);
+      const staff = values.staff === true;
+      const [row] = staff
+        ? await sql<{ id: string }[]>`select id from staff where tenant_id = ${t} and email = ${email!}`
+        : await sql<{ id: string }[]>`select id from customers where tenant_id = ${t} and email = ${email!}`;
+      if (!row) throw new CommandFailed(`no ${staff ? 'staff member' : 'customer'} ${email} in ${slug}`);
+      out(`${await revokeWhere(sql, t, { subjectKind: staff ? 'staff' : 'customer', subjectId: row.id })} revoked`);
+    },
+  },
+  {
+    name: 'revoke client', args: '<tenant> <client_id>', summary: "revokes every token of a client",
+    async run(sql, { args: [slug, clientId], out }) {
+      const t = await tenantId(sql, slug);
+      out(`${await revokeWhere(sql, t, { clientId: clientId! })} revoked`);
+    },
+  },
+  {
+    name: 'audit verify', args: '<tenant>', json: true,
+    summary: "checks the tenant's audit chain; exit status 1 and the first broken entry when it does not verify",
+    async run(sql, { args: [slug], json, out }) {
+      await tenantId(sql, slug);
+      const report = await verifyAuditChain(sql, slug!);
+      if (json) out(JSON.stringify(report, null, 2));
+      else out(report.ok
         ? `ok: ${report.entries} entries, chain intact`
         : `BROKEN at entry ${report.firstBreak!.seq}: ${report.firstBreak!.problem} (${report.entries} entries read)`);
-      if (!report.ok) process.exitCode = 1;
-      return;
-    }
-    case 'audit export': {
-      await exportAuditLog(sql, need(a, 'tenant'), out);
-      return;
-    }
-    default:
-      throw new UsageError('usage: see the header of src/cli/admin.ts (tenants|staff|customers|clients list|create|disable, revoke user|client, audit verify|export)');
-  }
+      return report.ok ? 0 : 1;
+    },
+  },
+  {
+    name: 'audit export', args: '<tenant>', summary: "the tenant's audit log as JSON lines on standard output, oldest first",
+    async run(sql, { args: [slug], out }) {
+      await tenantId(sql, slug);
+      await exportAuditLog(sql, slug!, out);
+    },
+  },
+];
+
+async function disableAccount(sql: Owner, area: 'staff' | 'customers', { args: [slug, email], out }: { args: string[]; out: (line: string) => void }): Promise<void> {
+  const t = await tenantId(sql, slug);
+  const rows = area === 'staff'
+    ? await sql<{ id: string }[]>`update staff set disabled_at = coalesce(disabled_at, now()) where tenant_id = ${t} and email = ${email!} returning id`
+    : await sql<{ id: string }[]>`update customers set disabled_at = coalesce(disabled_at, now()) where tenant_id = ${t} and email = ${email!} returning id`;
+  if (!rows[0]) throw new CommandFailed(`no ${area === 'staff' ? 'staff member' : 'customer'} ${email} in ${slug}`);
+  const n = await revokeWhere(sql, t, { subjectKind: area === 'staff' ? 'staff' : 'customer', subjectId: rows[0].id });
+  out(`disabled; ${n} token grants revoked`);
 }
 
-if (isEntryPoint(import.meta.url)) void runAsOwner(runAdmin);
+export const ADMIN: CommandSet = {
+  program: 'npm run admin --',
+  about: 'tenants, accounts, OAuth clients, token revocation and the audit chain (as the database owner)',
+  subcommands: ADMIN_SUBCOMMANDS,
+};
+
+/** Runs one admin command on an owner connection; returns the exit status. */
+export function runAdmin(sql: Owner, argv: string[], out: (line: string) => void = console.log): Promise<number> {
+  return runSubcommand(ADMIN, sql, argv, out);
+}
+
+if (isEntryPoint(import.meta.url)) void runCommandLine(ADMIN);

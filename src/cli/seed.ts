@@ -1,15 +1,14 @@
 // npm run seed -- [--orders N] [--tenant acme] [--customers 10000] [--batch 10000] [--concurrency 2] [--no-demo]
 //
-// Opens the database the way the service does (embedded PostgreSQL under DATA_DIR, or DATABASE_URL),
-// applies migrations, seeds the demo tenants if they are missing, and with --orders bulk-fills one
-// tenant with that many more orders (lines, shipments, payments), printing elapsed time and rows/s.
+// Uses the database the service uses (DATABASE_URL, the running service's embedded server, or an
+// embedded server of its own under DATA_DIR, migrated), seeds the demo tenants if they are missing,
+// and with --orders bulk-fills one tenant with that many more orders (lines, shipments, payments),
+// printing elapsed time and rows/s. Exit status 0 done, 1 failed, 2 usage error.
 import { parseArgs } from 'node:util';
-import postgres from 'postgres';
-import { loadConfig } from '../config.js';
-import { openDatabase } from '../db/database.js';
-import { createLogger } from '../log.js';
 import { seedDemo } from '../seed/demo.js';
 import { seedVolume } from '../seed/volume.js';
+import { commandConfig, reportError, UsageError, withOwnerDatabase } from './owner.js';
+import { EXIT, exitWith, watchTerminal, writeLine } from './terminal.js';
 
 const USAGE = 'usage: npm run seed -- [--orders N] [--tenant SLUG] [--customers N] [--batch N] [--concurrency N] [--no-demo]';
 
@@ -19,8 +18,6 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
   return n;
 }
-
-class UsageError extends Error {}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -35,23 +32,18 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  if (values.help) return writeLine(USAGE);
   const orders = values.orders === undefined ? 0 : positiveInt('orders', values.orders, 0);
   const customers = positiveInt('customers', values.customers, 10_000);
   const batchSize = positiveInt('batch', values.batch, 10_000);
   const concurrency = positiveInt('concurrency', values.concurrency, 2);
 
-  const config = loadConfig();
-  const log = createLogger(config);
-  const db = await openDatabase(config, log);
-  const owner = postgres(db.ownerUrl, { max: concurrency + 1, onnotice: () => {} });
-  try {
+  const config = commandConfig();
+  showStack = config.logLevel === 'debug' || config.logLevel === 'trace';
+  await withOwnerDatabase(config, async (owner) => {
     if (!values['no-demo']) {
       const demo = await seedDemo(owner);
-      console.log(demo.seeded
+      writeLine(demo.seeded
         ? `demo tenants seeded in ${demo.elapsedMs} ms: ${demo.tenants.map((t) => `${t.slug} (${t.counts.orders} orders)`).join(', ')}`
         : `demo tenants: ${demo.reason}, left as they are`);
     }
@@ -72,23 +64,22 @@ async function main(): Promise<void> {
         },
       });
       const rowCount = Object.values(summary.rows).reduce((a, b) => a + b, 0);
-      console.log(`volume: ${summary.orders.toLocaleString('en')} orders (${summary.firstNumber}..${summary.lastNumber}) into ${summary.tenant}`);
-      console.log(`  rows: ${Object.entries(summary.rows).map(([t, n]) => `${t} ${n.toLocaleString('en')}`).join(', ')}`);
-      console.log(`  elapsed ${(summary.elapsedMs / 1000).toFixed(1)} s, ${rowCount.toLocaleString('en')} rows, ${summary.rowsPerSecond.toLocaleString('en')} rows/s, ` +
+      writeLine(`volume: ${summary.orders.toLocaleString('en')} orders (${summary.firstNumber}..${summary.lastNumber}) into ${summary.tenant}`);
+      writeLine(`  rows: ${Object.entries(summary.rows).map(([t, n]) => `${t} ${n.toLocaleString('en')}`).join(', ')}`);
+      writeLine(`  elapsed ${(summary.elapsedMs / 1000).toFixed(1)} s, ${rowCount.toLocaleString('en')} rows, ${summary.rowsPerSecond.toLocaleString('en')} rows/s, ` +
         `${Math.round(summary.orders / (summary.elapsedMs / 1000)).toLocaleString('en')} orders/s`);
     }
-  } finally {
-    await owner.end({ timeout: 5 });
-    await db.close();
-  }
+  }, concurrency + 1);
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-    console.error(`${error.message}\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
-  console.error(error instanceof Error ? error.message : error);
-  process.exitCode = 1;
-});
+let showStack = false;
+watchTerminal(() => showStack);
+main().then(
+  () => exitWith(EXIT.ok),
+  (error: unknown) => {
+    const code = reportError(error, showStack);
+    // An option of its own was wrong (not the environment): show how to call it.
+    if (error instanceof TypeError || (error instanceof UsageError && error.message.startsWith('--'))) process.stderr.write(`${USAGE}\n`);
+    exitWith(code);
+  },
+);

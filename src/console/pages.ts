@@ -4,9 +4,10 @@
 import type { Response } from 'express';
 import { html, Html, setPageSecurityHeaders } from '../authz/html.js';
 import type { ActionStatus } from '../actions/status.js';
-import { LIMIT_DESCRIPTIONS, TOOL_LIMITS, WRITE_TOOLS, type Guardrails } from '../actions/guardrails.js';
+import { describeLimit, TOOL_AGGREGATES, TOOL_LIMITS, WRITE_TOOLS, type Guardrails } from '../actions/guardrails.js';
 import { WRITE_EXECUTORS } from '../actions/tools.js';
 import type { ActionSettings } from '../actions/status.js';
+import { cleanText, revealInvisible } from '../text/invisible.js';
 import { consolePath, type ConsoleStaff } from './session.js';
 
 
@@ -45,11 +46,16 @@ ${p.error ? html`<p class="error" role="alert">${p.error}</p>` : ''}
 </form>`);
 }
 
-function untrustedBlock(label: string, text: string): Html {
-  return html`<div class="untrusted"><span class="label">${label}</span>${text}</div>`;
+/** P3: text shown as data, cleaned of invisible characters here too, saying how many were removed. */
+function untrustedBlock(label: string, text: string, alreadyRemoved = 0): Html {
+  const clean = cleanText(text);
+  const removed = alreadyRemoved + clean.removed;
+  const note = removed > 0
+    ? html`<span class="label removed">${removed} invisible or formatting character${removed === 1 ? ' was' : 's were'} removed from this text</span>` : '';
+  return html`<div class="untrusted"><span class="label">${label}</span>${note}${clean.text}</div>`;
 }
 
-function isUntrusted(v: unknown): v is { untrusted_customer_text: string } {
+function isUntrusted(v: unknown): v is { untrusted_customer_text: string; removed_characters?: number } {
   return Boolean(v) && typeof v === 'object' && typeof (v as Record<string, unknown>).untrusted_customer_text === 'string';
 }
 
@@ -58,10 +64,10 @@ function renderContext(context: Record<string, unknown>): Html {
   const plain: Record<string, unknown> = {};
   const blocks: Html[] = [];
   for (const [k, v] of Object.entries(context)) {
-    if (isUntrusted(v)) blocks.push(untrustedBlock(`Customer-written (${k.replace(/_/g, ' ')}) — untrusted data, not instructions`, v.untrusted_customer_text));
+    if (isUntrusted(v)) blocks.push(untrustedBlock(`Customer-written (${k.replace(/_/g, ' ')}) — untrusted data, not instructions`, v.untrusted_customer_text, Number(v.removed_characters ?? 0) || 0));
     else plain[k] = v;
   }
-  return html`${blocks}${Object.keys(plain).length ? html`<pre>${JSON.stringify(plain, null, 2)}</pre>` : ''}`;
+  return html`${blocks}${Object.keys(plain).length ? html`<pre>${revealInvisible(JSON.stringify(plain, null, 2))}</pre>` : ''}`;
 }
 
 export interface PendingView {
@@ -84,8 +90,9 @@ function pendingCard(slug: string, me: ConsoleStaff, p: PendingView): Html {
 <div class="summary">${title(a.tool)}: ${a.summary}</div>
 <p class="muted">Action ${a.action_id} · asked by ${a.requested_by.name} (${a.requested_by.email}) through client <code>${a.client_id}</code>
  · ${a.requested_at} · expires ${a.expires_at}</p>
+${a.wait_reason ? html`<p class="wait-reason">Why it waits: ${a.wait_reason}</p>` : ''}
 ${a.justification ? untrustedBlock('The assistant’s stated reason — unverified, written by the assistant', a.justification) : html`<p class="muted">No reason given.</p>`}
-<details open><summary>Arguments (as the assistant sent them)</summary><pre>${JSON.stringify(a.arguments, null, 2)}</pre></details>
+<details open><summary>Arguments (as the assistant sent them)</summary><pre>${revealInvisible(JSON.stringify(a.arguments, null, 2))}</pre></details>
 ${p.refusal ? html`<p class="error">As things stand this cannot be done: ${p.refusal}</p>` : p.context ? html`<details open><summary>Current data</summary>${renderContext(p.context)}</details>` : ''}
 ${mine ? html`<p class="muted">You requested this action: another staff member with approver rights must approve it.</p>` : ''}
 ${!me.mayApprove && !mine ? html`<p class="muted">You do not have approver rights.</p>` : ''}
@@ -122,7 +129,8 @@ ${p.pending.length ? p.pending.map((v) => pendingCard(p.slug, p.me, v)) : html`<
 ${p.recent.length ? html`<table><thead><tr><th>Action</th><th>What</th><th>Status</th><th>Asked by</th><th>Decided by</th><th>Reason</th></tr></thead><tbody>
 ${p.recent.map((a) => html`<tr data-action-id="${a.action_id}"><td><code>${a.action_id}</code></td><td>${a.summary}</td><td class="status">${a.status}</td>
 <td>${a.requested_by.name}</td><td>${a.decided_by?.name ?? (a.status === 'executed' ? 'guardrail' : '—')}</td><td>${a.decision_reason ?? ''}${
-  a.status === 'failed' && a.result && typeof a.result.error === 'string' ? ` — ${a.result.error}` : ''}</td></tr>`)}
+  a.status === 'failed' && a.result && typeof a.result.error === 'string' ? ` — ${a.result.error}` : ''}${
+  a.wait_reason ? ` (waited: ${a.wait_reason})` : ''}</td></tr>`)}
 </tbody></table>` : html`<p class="muted">No decisions yet.</p>`}`);
 }
 
@@ -130,9 +138,9 @@ export function renderSettings(res: Response, p: { tenantName: string; slug: str
   const g = p.settings.guardrails as Record<string, Record<string, number | boolean | undefined> | undefined>;
   const rows = WRITE_TOOLS.map((tool) => {
     const entry = g[tool] ?? {};
-    const limits = TOOL_LIMITS[tool];
+    const limits = [...TOOL_LIMITS[tool], ...TOOL_AGGREGATES[tool]];
     return html`<fieldset><legend>${title(tool)} (<code>${tool}</code>)</legend>
-${limits.length ? limits.map((limit) => html`<label for="${tool}.${limit}">${limit} — ${LIMIT_DESCRIPTIONS[limit] ?? ''}</label>
+${limits.length ? limits.map((limit) => html`<label for="${tool}.${limit}">${limit} — ${describeLimit(limit)}</label>
 <input id="${tool}.${limit}" name="${tool}.${limit}" inputmode="numeric" value="${entry[limit] === undefined ? '' : String(entry[limit])}">`)
   : html`<label><input type="checkbox" name="${tool}.run_at_once" value="1"${entry.run_at_once === true ? new Html(' checked') : ''}> run at once in phases 2 and 3</label>`}
 </fieldset>`;
@@ -143,6 +151,9 @@ ${p.saved ? html`<p class="notice" role="status">Settings saved.</p>` : ''}
 ${p.error ? html`<p class="error" role="alert">${p.error}</p>` : ''}
 <p class="muted">Phase 1: every write waits for approval. Phase 2: a write runs at once when it is at or below every limit of its tool;
 above any limit, or when a limit is left empty, it waits. Phase 3: as phase 2, and the customer endpoint is open.</p>
+<p class="muted">The <code>per_…</code> limits hold in aggregate: the action waits when the total of the same tool's executed and still-pending
+actions for that order (ever), customer, product, requester or the whole shop (last 24 hours), with this one added, would exceed them.
+Empty: no aggregate limit.</p>
 <form method="post" action="${consolePath(p.slug)}/settings">
 <input type="hidden" name="csrf" value="${p.csrf}">
 <label for="phase">Phase</label>
@@ -159,7 +170,7 @@ export function guardrailsFromForm(body: Record<string, unknown>): { guardrails:
   const out: Record<string, Record<string, number | boolean>> = {};
   for (const tool of WRITE_TOOLS) {
     const entry: Record<string, number | boolean> = {};
-    for (const limit of TOOL_LIMITS[tool]) {
+    for (const limit of [...TOOL_LIMITS[tool], ...TOOL_AGGREGATES[tool]]) {
       const raw = body[`${tool}.${limit}`];
       if (typeof raw !== 'string' || raw.trim() === '') continue;
       const n = Number(raw.trim());

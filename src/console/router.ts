@@ -1,4 +1,4 @@
-// The approval console (PRODUCT.md §1, issue 5): staff sign in per tenant, see pending actions with
+// The approval console (docs/DESIGN.md §1, issue 5): staff sign in per tenant, see pending actions with
 // their full context, approve or reject them with a reason; tenant admins set the phase and
 // guardrails. Mounted on the INTERNAL listener. Server-rendered, no JavaScript, not frameable,
 // CSRF-protected (origin check + form tokens bound to the session and to the action's state),
@@ -18,21 +18,32 @@ import { phaseSchema } from '../actions/guardrails.js';
 import { recordAudit } from '../audit/record.js';
 import { TooManyRequests } from '../authz/errors.js';
 import { clientIp } from '../authz/http.js';
+import { DeviceCookies, deviceCookieKey } from '../authz/device-cookie.js';
+import { SignInThrottle, type Admission } from '../authz/sign-in-throttle.js';
 import { Throttles } from '../authz/throttle.js';
 import { setRequestContext, type Tx } from '../db/context.js';
+import { findTextDefect } from '../text/defects.js';
 import type { Services } from '../services.js';
 import type { Tenant } from '../tenants/directory.js';
 import { hashPassword, verifyPassword } from '../tenants/passwords.js';
 import { guardrailsFromForm, renderConsole, renderLogin, renderSettings, sendConsoleError, type PendingView } from './pages.js';
 import {
   LOGIN_COOKIE, SESSION_COOKIE, SESSION_TTL_SECONDS, clearCookie, consolePath, createSession, formToken, formTokenValid, loginTokenValid,
-  newToken, readCookie, resumeSession, revokeSession, sameOrigin, setCookie, type ConsoleSession,
+  newToken, readCookie, postFromConsoleOrigin, resumeSession, revokeSession, setCookie, type ConsoleSession,
 } from './session.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const FAILED_LOGIN = 'Email or password is incorrect.';
 const CLIENT_ID = 'console';
 let dummyHash: Promise<string> | undefined;
+/** Made when the router is built, so that the first unknown account costs no more than any other (O11). */
+function equaliser(): Promise<string> {
+  if (!dummyHash) {
+    dummyHash = hashPassword('commerce-mcp console timing equaliser');
+    dummyHash.catch(() => { dummyHash = undefined; });
+  }
+  return dummyHash;
+}
 
 function decisionParts(a: { action_id: string; status: string; requested_at: string }): string[] {
   return ['decide', a.action_id, a.status, a.requested_at];
@@ -42,9 +53,21 @@ export function approvalConsole(services: Services): Router {
   const router = Router();
   const { config, sql } = services;
   const secure = config.internalUrl.startsWith('https:') || config.publicUrl.startsWith('https:');
-  const origins = [...new Set([new URL(config.internalUrl).origin, new URL(config.publicUrl).origin])];
+  // L3: only the console's own origin may post (the public listener's is another site's as far as
+  // the console is concerned; on a single listener the two are the same).
+  const consoleOrigin = new URL(config.internalUrl).origin;
   const throttles = new Throttles(services.rateLimits);
-  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 40 });
+  const signIn = new SignInThrottle(sql);
+  const devices = deviceCookieKey(config).then((key) => new DeviceCookies(key, secure));
+  devices.catch(() => {}); // a missing key fails the sign-ins that need it, not the start-up
+  void equaliser();
+  // E1: a NUL or unpaired surrogate in any form field is refused (400), never stored or a 500.
+  const parseForm = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 40 });
+  const form = (req: Request, res: Response, next: NextFunction) => parseForm(req, res, (error?: unknown) => {
+    if (error) return next(error);
+    if (findTextDefect(req.body)) return sendConsoleError(res, 400, null, 'The form contains characters that are not text.');
+    next();
+  });
 
   const tenantOf = (res: Response): Tenant => res.locals.consoleTenant as Tenant;
   const resolve = async (req: Request, res: Response, next: NextFunction) => {
@@ -54,7 +77,7 @@ export function approvalConsole(services: Services): Router {
     next();
   };
   const checkOrigin = (req: Request, res: Response, next: NextFunction) => {
-    if (!sameOrigin(req, origins)) return sendConsoleError(res, 403, null, 'The form was not sent from this site.');
+    if (!postFromConsoleOrigin(req, consoleOrigin)) return sendConsoleError(res, 403, null, 'The form was not sent from this site.');
     next();
   };
   /**
@@ -88,9 +111,12 @@ export function approvalConsole(services: Services): Router {
     const password = typeof req.body?.password === 'string' ? req.body.password.slice(0, 1024) : '';
     if (!loginTokenValid(req, req.body?.csrf)) return loginPage(res, tenant, { email, error: 'The form expired. Try again.', status: 403 });
     const account = `console:${tenant.id}:${email}`;
+    // O11 per address; O13 this account's guesses from this browser (device cookie, or address and account).
+    const cookies = await devices;
+    let admission: Admission;
     try {
       await throttles.loginAttempt(clientIp(req));
-      await throttles.loginAccountOpen(account);
+      admission = await signIn.admit({ account, ip: clientIp(req), deviceNonce: cookies.verify(req, account) });
     } catch (e) {
       if (!(e instanceof TooManyRequests)) throw e;
       res.set('Retry-After', String(Math.max(1, e.retryAfterSeconds)));
@@ -104,9 +130,8 @@ export function approvalConsole(services: Services): Router {
     });
     const ok = staff
       ? await verifyPassword(staff.password_hash, password)
-      : (await verifyPassword(await (dummyHash ??= hashPassword('commerce-mcp console timing equaliser')), password), false);
+      : (await verifyPassword(await equaliser(), password), false);
     if (!staff || !ok) {
-      await throttles.loginFailed(account);
       await sql.begin(async (tx) => {
         await setRequestContext(tx, { kind: 'auth', tenantId: tenant.id });
         await recordAudit(tx, { tenantId: tenant.id, event: 'console.login_failed', outcome: 'denied', actorKind: 'anonymous', clientId: CLIENT_ID,
@@ -114,7 +139,8 @@ export function approvalConsole(services: Services): Router {
       });
       return loginPage(res, tenant, { email, error: FAILED_LOGIN, status: 401 });
     }
-    await throttles.loginSucceeded(account);
+    await signIn.succeeded(admission);
+    cookies.issue(res, account, consolePath(tenant.slug));
     const token = await sql.begin(async (tx) => {
       await setRequestContext(tx, { kind: 'auth', tenantId: tenant.id });
       const t = await createSession(tx, tenant.id, staff.id);

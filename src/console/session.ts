@@ -109,10 +109,22 @@ export function loginTokenValid(req: Request, presented: unknown): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** O8-style origin check for form POSTs: the Origin must be one of ours (or a same-origin fetch without one). */
-export function sameOrigin(req: Request, origins: readonly string[]): boolean {
+/**
+ * L3 (OWASP CSRF Prevention Cheat Sheet, "Verifying Origin with standard headers"): a console form
+ * POST must come from the console's own origin — the internal listener's, never the public one.
+ * Origin decides when present (every current browser sends it on a form POST, JavaScript or not).
+ * Without it, Sec-Fetch-Site must say same-origin, else the Referer's origin must be ours. A POST
+ * with none of the three is no browser's: it is let through to the form-token check, which a forger
+ * without the victim's session cookie cannot pass either.
+ */
+export function postFromConsoleOrigin(req: Request, consoleOrigin: string): boolean {
   const origin = req.headers.origin;
-  if (origin !== undefined) return origins.includes(origin);
+  if (origin !== undefined) return origin === consoleOrigin;
   const site = req.headers['sec-fetch-site'];
-  return site === undefined || site === 'same-origin' || site === 'none';
+  if (site !== undefined) return site === 'same-origin';
+  const referer = req.headers.referer;
+  if (referer !== undefined) {
+    try { return new URL(referer).origin === consoleOrigin; } catch { return false; }
+  }
+  return true;
 }

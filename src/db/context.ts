@@ -1,4 +1,4 @@
-// The one place that sets the request's identity for row-level security (STYLE.md principle 7).
+// The one place that sets the request's identity for row-level security (nothing else calls set_config).
 // Transaction-local settings (set_config(..., true)) vanish at COMMIT/ROLLBACK, so a pooled
 // connection never carries one request's identity into the next (R6).
 import type postgres from 'postgres';

@@ -2,6 +2,7 @@
 import postgres from 'postgres';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { findRunningServer } from './connection-file.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded.js';
 import { migrate } from './migrate.js';
 import { ensureAppRoleExternal, provisionDatabase } from './roles.js';
@@ -39,7 +40,7 @@ export function openAppPool(appUrl: string, max: number): Sql {
 }
 
 /**
- * The rate-limit counters' own small pool (PRODUCT.md §4). Its commits do not wait for the WAL
+ * The rate-limit counters' own small pool (docs/DESIGN.md §4). Its commits do not wait for the WAL
  * flush (synchronous_commit off): a crash may forget the last few increments of a budget, which
  * errs towards the caller for a moment; every request no longer pays an fsync for its counter.
  * Being separate, a counter update never waits for a connection that a transaction holds.
@@ -54,7 +55,8 @@ export function openRateLimitPool(appUrl: string): Sql {
   });
 }
 
-export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+/** The owner's side of the database: DATABASE_URL, or the embedded server started here; migrated. */
+async function openOwnerSide(config: Config, log: Logger): Promise<{ ownerUrl: string; appUrl: string; embedded: EmbeddedDatabase | undefined }> {
   let embedded: EmbeddedDatabase | undefined;
   let ownerUrl: string;
   let appUrl: string;
@@ -80,6 +82,16 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     await embedded?.stop();
     throw error;
   }
+  return { ownerUrl, appUrl, embedded };
+}
+
+export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+  if (!config.database.ownerUrl) {
+    // Said plainly, rather than as the embedded server's failure to start on a cluster in use.
+    const running = await findRunningServer(config.dataDir);
+    if (running) throw new Error(`the service already runs on ${config.dataDir} (pid ${running.pid}): stop it first, or use another DATA_DIR`);
+  }
+  const { ownerUrl, appUrl, embedded } = await openOwnerSide(config, log);
   const sql = openAppPool(appUrl, config.database.poolMax);
   const rateLimitSql = openRateLimitPool(appUrl);
   return {
@@ -90,6 +102,34 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     embedded,
     async close() {
       await Promise.all([sql.end({ timeout: 5 }), rateLimitSql.end({ timeout: 1 })]);
+      await embedded?.stop();
+    },
+  };
+}
+
+export interface OwnerDatabase {
+  ownerUrl: string;
+  /** Where the server came from: DATABASE_URL, the running service's (its connection file), or started here. */
+  source: 'DATABASE_URL' | 'running service' | 'embedded';
+  /** Stops the embedded server when this process started it. */
+  close(): Promise<void>;
+}
+
+/**
+ * The database for the owner commands (admin, actions, seed): DATABASE_URL when set; otherwise the
+ * embedded server of the service running on DATA_DIR (its connection file), which has migrated it;
+ * otherwise an embedded server of their own on DATA_DIR, for as long as the command runs.
+ */
+export async function openOwnerDatabase(config: Config, log: Logger): Promise<OwnerDatabase> {
+  if (!config.database.ownerUrl) {
+    const running = await findRunningServer(config.dataDir);
+    if (running) return { ownerUrl: running.ownerUrl, source: 'running service', async close() {} };
+  }
+  const { ownerUrl, embedded } = await openOwnerSide(config, log);
+  return {
+    ownerUrl,
+    source: embedded ? 'embedded' : 'DATABASE_URL',
+    async close() {
       await embedded?.stop();
     },
   };

@@ -1,4 +1,4 @@
-// The two database roles (PRODUCT.md §3): the owner runs migrations and owns every table; the
+// The two database roles (docs/DESIGN.md §3): the owner runs migrations and owns every table; the
 // application role is not superuser, not BYPASSRLS, and owns nothing.
 import postgres from 'postgres';
 

@@ -1,5 +1,5 @@
 // One error handler for the HTTP layer: the client sees a status and a generic message, the log sees
-// the detail. Never a stack trace (PRODUCT.md §7). Protocol-specific errors (OAuth, JSON-RPC) are
+// the detail. Never a stack trace (docs/DESIGN.md §7). Protocol-specific errors (OAuth, JSON-RPC) are
 // rendered by their own modules before they get here.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { DatabaseBusy } from '../db/context.js';

@@ -1,4 +1,4 @@
-// Prometheus metrics (PRODUCT.md §5), served on the internal listener only. One registry per
+// Prometheus metrics (docs/DESIGN.md §5), served on the internal listener only. One registry per
 // service instance (tests start several in one process).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestHandler } from 'express';

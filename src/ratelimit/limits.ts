@@ -1,4 +1,4 @@
-// Rate limits (PRODUCT.md §4; SECURITY.md A4, A9, A10, F5). An MCP call spends four budgets at once:
+// Rate limits (docs/DESIGN.md §4; attack catalogue A4, A9, A10, F5). An MCP call spends four budgets at once:
 // its access token's, its subject's (the person, across all their tokens and clients), its client's
 // and its tenant's, the last three counted apart per endpoint kind, so customer traffic never
 // spends the staff's. All four are charged or none (src/ratelimit/windows.ts): a call refused by
@@ -82,7 +82,7 @@ interface ScopedCharge extends Charge {
 }
 
 /**
- * SECURITY.md A9: a subject's budget, bounded by a share of each budget it shares with others (its
+ * Catalogue A9: a subject's budget, bounded by a share of each budget it shares with others (its
  * client's and its tenant's), compared as rates so windows of different lengths compare fairly.
  */
 export function boundedSubjectBudget(b: Budgets, sharePercent: number): Budget {
@@ -91,7 +91,7 @@ export function boundedSubjectBudget(b: Budgets, sharePercent: number): Budget {
   return { points: Math.max(1, Math.min(b.subject.points, shareOf(b.client), shareOf(b.tenant))), durationSeconds: b.subject.durationSeconds };
 }
 
-/** PRODUCT.md §4, SECURITY.md A9/A10: the budgets one MCP call spends, each under its own key. */
+/** docs/DESIGN.md §4, catalogue A9/A10: the budgets one MCP call spends, each under its own key. */
 export function callCharges(call: Call, b: Budgets, sharePercent: number): ScopedCharge[] {
   const t = `t:${call.tenantId}`;
   const k = `${t}:${call.kind}`;

@@ -1,4 +1,4 @@
-// The demo tenants (PRODUCT.md §6: "migrated and seeded with demo tenants"; §1: "seeded fixture
+// The demo tenants (docs/DESIGN.md §6: "migrated and seeded with demo tenants"; §1: "seeded fixture
 // tenants with canary data"). Deterministic: content comes from fixtures.ts and a PRNG seeded per
 // tenant, and dates are offsets from one reference time, so a late shipment stays late and two fresh
 // databases get the same logins, numbers, statuses and counts. Row ids come from the database's
@@ -327,6 +327,8 @@ class TenantBuilder {
           id: product.id, sku: `${c.code}-${String(i + 1).padStart(3, '0')}`, name: p.name,
           description: `${p.name} from the ${c.category} range. Catalogue ref ${f.canary}.`,
           category: c.category, returnable: c.returnable, active: true, created_at: addDays(this.ref, -400),
+          // The catalogue cost on file (A8: what a reorder is valued at), as the purchase orders below.
+          unit_cost_cents: Math.round(p.priceCents * 0.45),
         });
         for (const price of product.prices) {
           this.add('product_prices', {

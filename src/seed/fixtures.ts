@@ -101,9 +101,19 @@ export const TENANT_FIXTURES: readonly TenantFixture[] = [
     emailDomain: 'acme.example',
     currency: 'EUR',
     phase: 3,
+    // Per action, and in aggregate (A7): a second refund on an order already refunded 50.00 waits, as
+    // does anything past a day's totals per customer, requester or the whole shop.
     guardrails: {
-      create_reorder: { max_quantity: 100, max_value_cents: 500_000 },
-      issue_refund: { max_amount_cents: 5_000 },
+      create_reorder: {
+        max_quantity: 100, max_value_cents: 500_000,
+        per_product_day_max_quantity: 200, per_product_day_max_value_cents: 1_000_000,
+        per_requester_day_max_value_cents: 2_000_000, per_tenant_day_max_value_cents: 5_000_000,
+      },
+      issue_refund: {
+        max_amount_cents: 5_000,
+        per_order_max_amount_cents: 5_000, per_customer_day_max_amount_cents: 10_000,
+        per_requester_day_max_amount_cents: 25_000, per_tenant_day_max_amount_cents: 100_000,
+      },
     },
     returnWindowDays: 30,
     returnsPolicyText:

@@ -1,4 +1,4 @@
-// Volume data for the "latency must not grow with data" goal (PRODUCT.md §7: 10 k → 1 M orders).
+// Volume data for the "latency must not grow with data" goal (docs/DESIGN.md §7: 10 k → 1 M orders).
 // Fills one existing tenant with N orders plus their lines, shipments, payments and refunds, spread
 // over the tenant's customers (topped up with bulk "volume" customers). Rows go in as one bulk
 // INSERT per table and batch, one transaction per batch, on the owner connection (its

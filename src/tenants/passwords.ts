@@ -1,4 +1,4 @@
-// Password hashing for staff and customers (PRODUCT.md §2: a memory-hard KDF). Argon2id with the
+// Password hashing for staff and customers (docs/DESIGN.md §2: a memory-hard KDF). Argon2id with the
 // OWASP Password Storage Cheat Sheet's first recommended setting: m = 19 MiB, t = 2, p = 1.
 // The parameters are encoded in each PHC string, so raising them later leaves old hashes verifiable
 // (`needsRehash` tells the login step when to upgrade one).

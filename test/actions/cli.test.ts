@@ -38,3 +38,20 @@ test('lists and expires actions', async () => {
   await assert.rejects(run('expire', 'acme', asked.action_id), /no pending action/);
   assert.deepEqual(await run('expire', 'acme'), ['0 expired']);
 });
+
+test('A7 guardrails: lists every limit, sets single aggregate limits and removes them, validated', async () => {
+  const listed = await run('guardrails', 'acme');
+  assert.ok(listed.includes('issue_refund\tper_order_max_amount_cents\t5000\ttotal per order (executed and pending, ever), in cents'));
+  assert.ok(listed.includes('change_price\tmax_change_percent\t—\tprice change in percent (either direction)'));
+  await run('guardrails', 'acme', 'issue_refund.per_customer_day_max_amount_cents=7500', 'issue_refund.per_tenant_day_max_amount_cents=none');
+  const g = first(await db.owner<{ guardrails: Record<string, Record<string, number>> }[]>`
+    select guardrails from tenant_settings s join tenants t on t.id = s.tenant_id where t.slug = 'acme'`).guardrails;
+  assert.equal(g.issue_refund!.per_customer_day_max_amount_cents, 7500);
+  assert.equal(g.issue_refund!.per_tenant_day_max_amount_cents, undefined);
+  assert.equal(g.issue_refund!.max_amount_cents, 5000, 'the rest of the entry is kept');
+  await assert.rejects(run('guardrails', 'acme', 'issue_refund.per_product_day_max_quantity=1'), /issue_refund has no aggregate limit per_product_day_max_quantity/);
+  await assert.rejects(run('guardrails', 'acme', 'issue_refund.per_order_max_amount_cents=lots'), /not a number/);
+  await assert.rejects(run('guardrails', 'acme', 'nonsense'), /expected <tool>.<limit>=<n>/);
+  await run('guardrails', 'acme', '{"issue_refund":{"max_amount_cents":5000,"per_order_max_amount_cents":6000}}');
+  assert.ok((await run('guardrails', 'acme')).includes('issue_refund\tper_order_max_amount_cents\t6000\ttotal per order (executed and pending, ever), in cents'));
+});

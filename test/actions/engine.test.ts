@@ -85,8 +85,10 @@ test('phase 2 guardrails: create_reorder just under, at and just over each limit
     select p.sku, w.code from stock_levels sl join products p on p.tenant_id = sl.tenant_id and p.id = sl.product_id
     join warehouses w on w.tenant_id = sl.tenant_id and w.id = sl.warehouse_id
     where sl.tenant_id = ${tenantId} and p.active and not exists (select 1 from purchase_orders po where po.tenant_id = sl.tenant_id
-      and po.product_id = sl.product_id and po.warehouse_id = sl.warehouse_id and po.status in ('sent', 'confirmed'))
+      and po.product_id = sl.product_id)
     order by p.sku, w.code limit 6`;
+  // A cost on file below every unit cost passed here, so the passed cost is the larger and decides (A8).
+  await db.owner`update products set unit_cost_cents = 1 where tenant_id = ${tenantId} and sku in ${db.owner(products.map((p) => p.sku))}`;
   const cases: [number, number, 'executed' | 'pending', string][] = [
     [99, 5_000, 'executed', 'quantity just under'],
     [100, 5_000, 'executed', 'quantity and value at the limits'],
@@ -106,11 +108,15 @@ test('phase 2 guardrails: create_reorder just under, at and just over each limit
 
 test('phase 2 guardrails: issue_refund at 4999, 5000 and 5001 cents (max_amount_cents 5000); a tool without a guardrail waits', async () => {
   const tenantId = acme.returns.tenantId;
+  // Per-action limits only: the seeded aggregate limits are the subject of aggregates.test.ts.
+  const seeded = first(await db.owner<{ guardrails: unknown }[]>`select guardrails from tenant_settings where tenant_id = ${tenantId}`).guardrails;
+  await setSettings(db, tenantId, { guardrails: { create_reorder: { max_quantity: 100, max_value_cents: 500_000 }, issue_refund: { max_amount_cents: 5_000 } } });
   const order = await refundableOrder(db, tenantId, 20_000);
   for (const [amount, expected] of [[4_999, 'executed'], [5_000, 'executed'], [5_001, 'pending']] as const) {
     const outcome = await request(db, acme.returns, 'issue_refund', { order_number: order.number, amount_cents: amount, reason: `boundary ${amount}` });
     assert.equal(outcome.status, expected, `refund of ${amount}`);
   }
+  await setSettings(db, tenantId, { guardrails: seeded });
   const payment = first(await db.owner<{ refunded_cents: string; status: string }[]>`
     select p.refunded_cents, p.status::text as status from payments p join orders o on o.tenant_id = p.tenant_id and o.id = p.order_id
     where o.tenant_id = ${tenantId} and o.number = ${order.number}`);
@@ -190,6 +196,8 @@ test('F4 the client drops after the write committed; the retry with the same key
 
 test('A6 self-approval is refused (four-eyes), as is approval by staff without approver rights', async () => {
   const args = await validArguments(db, globex.admin.tenantId);
+  // The self-approval limit compares the value measured at the cost on file (A8): 1,000 on file here.
+  await db.owner`update products set unit_cost_cents = 1000 where tenant_id = ${globex.admin.tenantId} and sku = ${args.create_reorder.sku as string}`;
   const asked = await request(db, globex.supply, 'create_reorder', { ...args.create_reorder, quantity: 11 });
   const self = await approve(globex.supply, asked.action_id);
   assert.equal(self.status, 'refused');

@@ -42,7 +42,12 @@ test('create_reorder: places a purchase order; refuses unknown SKU, warehouse, s
   assert.match(await refused('create_reorder', { ...a, sku: 'NOPE-999' }), /no product with SKU NOPE-999/);
   assert.match(await refused('create_reorder', { ...a, warehouse_code: 'XXX-9' }), /no warehouse XXX-9: use one of MAD-1, MIL-1, VIE-1/);
   assert.match(await refused('create_reorder', { ...a, supplier: 'Nobody Ltd' }), /no supplier named "Nobody Ltd": use one of/);
+  // No purchase order and no catalogue cost on file: the unit cost must be passed.
+  const [cost] = await db.owner<{ unit_cost_cents: string | null }[]>`
+    update products p set unit_cost_cents = null from products old
+    where p.tenant_id = ${admin.tenantId} and p.sku = ${a.sku} and old.tenant_id = p.tenant_id and old.id = p.id returning old.unit_cost_cents`;
   assert.match(await refused('create_reorder', { ...a, unit_cost_cents: undefined }), /pass unit_cost_cents/);
+  await db.owner`update products set unit_cost_cents = ${cost!.unit_cost_cents} where tenant_id = ${admin.tenantId} and sku = ${a.sku}`;
   const withdrawn = first(await db.owner<{ sku: string }[]>`select sku from products where tenant_id = ${admin.tenantId} and not active limit 1`);
   assert.match(await refused('create_reorder', { ...a, sku: withdrawn.sku }), /withdrawn from sale/);
   const done = await run('create_reorder', args.create_reorder);

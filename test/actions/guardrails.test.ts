@@ -2,7 +2,7 @@
 // a missing limit waits, phase 1 always waits.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decide, guardrailsSchema, selfApprovalAllowed, TOOL_LIMITS, WRITE_TOOLS } from '../../src/actions/guardrails.js';
+import { decide, guardrailsSchema, parseAggregateKey, selfApprovalAllowed, TOOL_AGGREGATES, TOOL_LIMITS, WRITE_TOOLS } from '../../src/actions/guardrails.js';
 import { changePercent } from '../../src/actions/change-price.js';
 
 const ACME = { create_reorder: { max_quantity: 100, max_value_cents: 500_000 }, issue_refund: { max_amount_cents: 5_000 } };
@@ -53,4 +53,27 @@ test('price change percent rounds up, so a limit is never undercut by rounding',
   assert.equal(changePercent(1_000, 1_100), 10);
   assert.equal(changePercent(3_000, 3_001), 0.04);
   assert.equal(changePercent(1_000, 900), 10);
+});
+
+test('A7 aggregate limits: at the limit runs, one over waits and names the limit; an uncounted total waits', () => {
+  const e = { max_amount_cents: 5_000, per_order_max_amount_cents: 5_000, per_tenant_day_max_amount_cents: 100_000 };
+  const d = (order: number, day: number) => decide(2, 'issue_refund', e, { amount_cents: 1_000 },
+    { per_order_max_amount_cents: order, per_tenant_day_max_amount_cents: day });
+  assert.equal(d(5_000, 100_000).run, 'now');
+  assert.deepEqual(d(10_000, 1), { run: 'wait', reason: 'per-order refund total 100.00 EUR would exceed 50.00 EUR (per_order_max_amount_cents)' });
+  assert.match(d(1, 100_001).reason, /shop-wide 24-hour refund total 1000\.01 EUR would exceed 1000\.00 EUR/);
+  assert.equal(decide(2, 'issue_refund', e, { amount_cents: 1_000 }, { per_order_max_amount_cents: 1 }).run, 'wait', 'a total that could not be counted');
+  // Phase 1 still waits first, and says so.
+  assert.equal(decide(1, 'issue_refund', e, { amount_cents: 1 }, {}).reason, 'phase 1: every write waits for approval');
+});
+
+test('A7 the guardrails document: aggregate limits are optional (older entries keep their meaning) and only the tool\'s own are accepted', () => {
+  assert.ok(guardrailsSchema.safeParse({ issue_refund: { max_amount_cents: 5_000 } }).success);
+  assert.ok(guardrailsSchema.safeParse({ issue_refund: { max_amount_cents: 5_000, per_order_max_amount_cents: 5_000, per_customer_day_max_amount_cents: 1,
+    per_requester_day_max_amount_cents: 1, per_tenant_day_max_amount_cents: 1 } }).success);
+  assert.ok(guardrailsSchema.safeParse({ create_reorder: { per_product_day_max_quantity: 200, per_product_day_max_value_cents: 1 } }).success);
+  assert.ok(!guardrailsSchema.safeParse({ issue_refund: { per_product_day_max_quantity: 1 } }).success, 'not a refund aggregate');
+  assert.ok(!guardrailsSchema.safeParse({ issue_refund: { per_order_max_amount_cents: -1 } }).success);
+  assert.ok(!guardrailsSchema.safeParse({ issue_refund: { per_week_max_amount_cents: 1 } }).success);
+  for (const tool of WRITE_TOOLS) for (const key of TOOL_AGGREGATES[tool]) assert.ok(parseAggregateKey(key), key);
 });

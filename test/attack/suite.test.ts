@@ -39,8 +39,8 @@ before(async () => {
 describe('attack suite against a fresh service', () => {
   test('covers every catalogue row', () => {
     const ids = report.rows.map((r) => r.id);
-    for (const id of ['O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'O7', 'O8', 'O9', 'O10', 'O11', 'O12', 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M7', 'M8',
-      'A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A9', 'A10', 'P1', 'P2', 'R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'F1', 'F2', 'F3', 'F4', 'F5']) {
+    for (const id of ['O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'O7', 'O8', 'O9', 'O10', 'O11', 'O12', 'O13', 'O14', 'O15', 'O16', 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M7', 'M8',
+      'A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8', 'A9', 'A10', 'P1', 'P2', 'P3', 'L3', 'R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'F1', 'F2', 'F3', 'F4', 'F5', 'E1']) {
       assert.ok(ids.includes(id), `row ${id} is in the suite`);
     }
   });

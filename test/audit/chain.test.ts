@@ -89,17 +89,14 @@ test('R8 the admin command verifies a chain (exit status 1 at a break) and expor
     await withContext(fresh.app, { kind: 'staff', tenantId: t, staffId: s, role: 'tenant_admin' }, (tx) =>
       recordAudit(tx, { tenantId: t, event: 'tool.call', outcome: 'ok', actorKind: 'staff', actorId: s }));
   }
-  const run = async (...argv: string[]) => { const out: string[] = []; await runAdmin(fresh.owner, argv, (l) => out.push(l)); return out; };
-  const before = process.exitCode;
-  try {
-    assert.match((await run('audit', 'verify', 'acme'))[0]!, /^ok: \d+ entries, chain intact$/);
-    assert.equal(process.exitCode, before);
-    const lines = await run('audit', 'export', 'acme');
-    assert.ok(lines.length >= 3 && lines.every((l) => typeof JSON.parse(l).hash === 'string'));
-    await fresh.owner`update audit_events set outcome = 'denied' where tenant_id = ${t} and seq = 2`;
-    assert.equal((await run('audit', 'verify', 'acme'))[0], `BROKEN at entry 2: content_changed (${lines.length} entries read)`);
-    assert.equal(process.exitCode, 1);
-  } finally {
-    process.exitCode = before;
-  }
+  const run = async (...argv: string[]) => { const out: string[] = []; const code = await runAdmin(fresh.owner, argv, (l) => out.push(l)); return { out, code }; };
+  const intact = await run('audit', 'verify', 'acme');
+  assert.match(intact.out[0]!, /^ok: \d+ entries, chain intact$/);
+  assert.equal(intact.code, 0);
+  const lines = (await run('audit', 'export', 'acme')).out;
+  assert.ok(lines.length >= 3 && lines.every((l) => typeof JSON.parse(l).hash === 'string'));
+  await fresh.owner`update audit_events set outcome = 'denied' where tenant_id = ${t} and seq = 2`;
+  const broken = await run('audit', 'verify', 'acme');
+  assert.equal(broken.out[0], `BROKEN at entry 2: content_changed (${lines.length} entries read)`);
+  assert.equal(broken.code, 1);
 });

@@ -1,4 +1,4 @@
-// Conformance-style tests of the authorization server, per catalogue id (SECURITY.md O1–O12, M2) and
+// Conformance-style tests of the authorization server, per catalogue id (docs/ATTACK-CATALOGUE.md O1–O12, M2) and
 // per RFC section. Real HTTP against the whole service, real PostgreSQL, no mocks.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -268,7 +268,7 @@ describe('O8 CSRF on login and consent', () => {
     const consentHtml = await (await b.fetch(toConsent.headers.get('location')!)).text();
     assert.equal((await b.post(formAction(consentHtml), { decision: 'allow' })).status, 403);
     assert.equal((await b.post(formAction(consentHtml), { decision: 'allow', csrf: 'cmcp_csrf_forged' })).status, 403);
-    // ?allowed=true style consent is not a thing here (PITFALLS.md)
+    // ?allowed=true style consent is not a thing here (the library alone would take it as consent)
     assert.equal((await b.fetch(`${formAction(consentHtml)}?decision=allow`)).status, 404);
   });
 });
@@ -397,18 +397,21 @@ describe('O12 audience binding (RFC 8707)', () => {
 });
 
 describe('M2 confused deputy: consent per client', () => {
+  // Remembered consent applies only where the client's identity is assured (O14): here a public
+  // client whose redirect is https, so that the control (A not asked again) can hold.
+  const HTTPS_CB = 'https://app-a.example.com/cb';
   test('M2 consent given to client A is remembered for A only; client B is asked again', async () => {
-    const a = await registerClient(issuer, { client_name: 'App A' });
-    const bClient = await registerClient(issuer, { client_name: 'App B' });
-    await codeFor(ACME_CUSTOMER, { scope: 'orders' }, a); // consents
+    const a = await registerClient(issuer, { client_name: 'App A', redirect_uris: [HTTPS_CB] });
+    const bClient = await registerClient(issuer, { client_name: 'App B', redirect_uris: [HTTPS_CB] });
+    await codeFor(ACME_CUSTOMER, { scope: 'orders', redirect_uri: HTTPS_CB }, a); // consents
     // A again, same scope: straight back with a code after sign-in
     const browser = new Browser(svc.publicUrl);
-    const { html } = await startAuthorization(browser, authorizeUrl(issuer, { client_id: a.client_id, resource: customerResource, scope: 'orders', code_challenge: pkce().challenge }));
+    const { html } = await startAuthorization(browser, authorizeUrl(issuer, { client_id: a.client_id, redirect_uri: HTTPS_CB, resource: customerResource, scope: 'orders', code_challenge: pkce().challenge }));
     const again = await login(browser, html, ACME_CUSTOMER.login, ACME_CUSTOMER.password);
-    assert.ok(again.headers.get('location')!.startsWith(REDIRECT), 'remembered for A');
+    assert.ok(again.headers.get('location')!.startsWith(HTTPS_CB), 'remembered for A');
     // B, same user, same scope: consent page again
     const b2 = new Browser(svc.publicUrl);
-    const start = await startAuthorization(b2, authorizeUrl(issuer, { client_id: bClient.client_id, resource: customerResource, scope: 'orders', code_challenge: pkce().challenge }));
+    const start = await startAuthorization(b2, authorizeUrl(issuer, { client_id: bClient.client_id, redirect_uri: HTTPS_CB, resource: customerResource, scope: 'orders', code_challenge: pkce().challenge }));
     const forB = await login(b2, start.html, ACME_CUSTOMER.login, ACME_CUSTOMER.password);
     assert.match(forB.headers.get('location')!, /\/interaction\//, 'B must ask for consent');
     const page = await (await b2.fetch(forB.headers.get('location')!)).text();

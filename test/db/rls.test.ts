@@ -1,4 +1,4 @@
-// Row-level security by persona (SECURITY.md R1–R7), against the migrated, demo-seeded database,
+// Row-level security by persona (docs/ATTACK-CATALOGUE.md R1–R7), against the migrated, demo-seeded database,
 // connected as the application role exactly as the service is.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';

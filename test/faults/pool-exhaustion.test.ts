@@ -1,8 +1,12 @@
-// F2 (SECURITY.md): the pool exhausted by slow queries. A small pool (DATABASE_POOL_MAX=4: the
+// F2 (docs/ATTACK-CATALOGUE.md): the pool exhausted by slow queries. A small pool (DATABASE_POOL_MAX=4: the
 // admission gate in src/db/context.ts admits 4 transactions, at most 3 per tenant, and waits at
 // most 2 s for a slot). Slow work is pg_sleep inside withContext on the service's own pool.
 // Expected: a bounded wait, then 503 with Retry-After; other tenants and /healthz unaffected;
 // statement and idle-in-transaction timeouts set, and a long statement cancelled.
+// Nothing here is timed against the machine's speed: slow work holds its slots until the test
+// releases them, so "bounded" means "refused while the slots are still held", and "at once" means
+// "answered before the refused tenant's wait ran out". Lower bounds (it did wait) cannot fail on a
+// slow machine.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { resourceFor } from '../../src/authz/resources.js';
@@ -21,12 +25,23 @@ async function tenantId(s: TestService, slug: string): Promise<string> {
   return row!.id;
 }
 
-/** Holds one pool slot for `seconds` as `slug`'s work; resolves when it ends (any outcome). */
-function hold(s: TestService, tenant: string, seconds: number): Promise<unknown> {
-  return withContext(s.db.sql, { kind: 'auth', tenantId: tenant }, (tx) => tx`select pg_sleep(${seconds})`).catch((e: unknown) => e);
+/** Slow work that holds pool slots until `release()`: short sleeps in a loop, so no timeout ends it. */
+function holdSlots(s: TestService, tenants: string[]): { release: () => Promise<unknown[]> } {
+  let released = false;
+  const held = tenants.map((tenant) =>
+    withContext(s.db.sql, { kind: 'auth', tenantId: tenant }, async (tx) => {
+      while (!released) await tx`select pg_sleep(0.05)`;
+    }).catch((e: unknown) => e));
+  return { release: () => { released = true; return Promise.all(held); } };
 }
 
-async function until(what: string, check: () => boolean, boundMs = 3_000): Promise<void> {
+/** Settles with the order in which promises finished, so tests assert "before", not milliseconds. */
+function finishOrder(named: Record<string, Promise<unknown>>): Promise<string[]> {
+  const order: string[] = [];
+  return Promise.all(Object.entries(named).map(([name, p]) => p.then(() => order.push(name), () => order.push(name)))).then(() => order);
+}
+
+async function until(what: string, check: () => boolean, boundMs = 30_000): Promise<void> {
   const started = performance.now();
   while (!check()) {
     assert.ok(performance.now() - started < boundMs, `timed out waiting for ${what}`);
@@ -61,52 +76,57 @@ test('F2: a statement longer than the statement timeout is cancelled, and its sl
   const error = await withContext(s.db.sql, { kind: 'auth', tenantId: acme }, (tx) => tx`select pg_sleep(30)`).then(() => null, (e: unknown) => e as { code?: string });
   const ms = performance.now() - started;
   assert.equal(error?.code, '57014', 'query_canceled by statement_timeout');
-  assert.ok(ms >= 4_500 && ms < 8_000, `cancelled after ${Math.round(ms)} ms`);
+  assert.ok(ms >= 4_500, `cancelled by the 5 s timeout, after ${Math.round(ms)} ms`);
   assert.equal(transactionsInFlight(s.db.sql), 0, 'the admission slot was released');
 });
 
 test('F2: one tenant\'s slow queries take only its share: its next transaction waits at most the bound, then is refused; another tenant\'s runs at once', async () => {
   const s = await shared();
   const [acme, globex] = [await tenantId(s, 'acme'), await tenantId(s, 'globex')];
-  const held = Array.from({ length: TENANT_SHARE }, () => hold(s, acme, 2.5));
+  const slow = holdSlots(s, Array.from({ length: TENANT_SHARE }, () => acme));
   try {
     await until('acme to hold its share', () => transactionsInFlight(s.db.sql) === TENANT_SHARE);
     const started = performance.now();
-    const acmeNext = withContext(s.db.sql, { kind: 'auth', tenantId: acme }, (tx) => tx`select 1`).then(() => null, (e: unknown) => e);
-    const other = performance.now();
-    await withContext(s.db.sql, { kind: 'auth', tenantId: globex }, (tx) => tx`select 1`);
-    assert.ok(performance.now() - other < 1_000, 'another tenant is served at once');
+    let waited = 0;
+    const acmeNext = withContext(s.db.sql, { kind: 'auth', tenantId: acme }, (tx) => tx`select 1`)
+      .then(() => null, (e: unknown) => e)
+      .finally(() => { waited = performance.now() - started; });
+    const other = withContext(s.db.sql, { kind: 'auth', tenantId: globex }, (tx) => tx`select 1 as ok`);
+    const order = await finishOrder({ acme: acmeNext, globex: other });
+    assert.deepEqual(order, ['globex', 'acme'], 'another tenant is served while acme waits for a slot');
+    assert.equal(transactionsInFlight(s.db.sql), TENANT_SHARE, 'acme was refused while its share was still held: the wait is bounded');
     const refused = await acmeNext;
-    const waited = performance.now() - started;
     assert.ok(refused instanceof DatabaseBusy, `acme refused with DatabaseBusy, got ${String(refused)}`);
     assert.equal(refused.retryAfterSeconds, 1);
-    assert.ok(waited >= WAIT_BOUND_MS - 100 && waited < WAIT_BOUND_MS + 700, `waited ${Math.round(waited)} ms (bound ${WAIT_BOUND_MS})`);
-    const health = await get(`${s.publicUrl}/healthz`, 1_000);
+    assert.ok(waited >= WAIT_BOUND_MS - 100, `waited ${Math.round(waited)} ms (bound ${WAIT_BOUND_MS}) before refusing`);
+    const health = await get(`${s.publicUrl}/healthz`, 5_000);
     assert.equal(health.status, 200);
-    assert.ok(health.ms < 500, `/healthz took ${Math.round(health.ms)} ms`);
   } finally {
-    await Promise.all(held);
+    await slow.release();
   }
 });
 
 test('F2: the whole pool busy → a bounded wait, then DatabaseBusy; /healthz answers at once', async () => {
   const s = await shared();
   const [acme, globex, canary] = [await tenantId(s, 'acme'), await tenantId(s, 'globex'), await tenantId(s, 'canary')];
-  const held = [...Array.from({ length: TENANT_SHARE }, () => hold(s, acme, 3.5)), hold(s, globex, 3.5)];
+  const slow = holdSlots(s, [...Array.from({ length: TENANT_SHARE }, () => acme), globex]);
   try {
     await until('the pool to fill', () => transactionsInFlight(s.db.sql) === CAPACITY);
     const started = performance.now();
-    const [refused, health] = await Promise.all([
-      withContext(s.db.sql, { kind: 'auth', tenantId: canary }, (tx) => tx`select 1`).then(() => null, (e: unknown) => e),
-      get(`${s.publicUrl}/healthz`, 1_000),
-    ]);
-    const waited = performance.now() - started;
+    let waited = 0;
+    const canaryNext = withContext(s.db.sql, { kind: 'auth', tenantId: canary }, (tx) => tx`select 1`)
+      .then(() => null, (e: unknown) => e)
+      .finally(() => { waited = performance.now() - started; });
+    const health = get(`${s.publicUrl}/healthz`, 5_000);
+    const order = await finishOrder({ canary: canaryNext, healthz: health });
+    assert.deepEqual(order, ['healthz', 'canary'], '/healthz answers while the pool is full, before the bounded wait ends');
+    assert.equal(transactionsInFlight(s.db.sql), CAPACITY, 'refused while the pool was still full: the wait is bounded');
+    const refused = await canaryNext;
     assert.ok(refused instanceof DatabaseBusy, `canary refused with DatabaseBusy, got ${String(refused)}`);
-    assert.ok(waited >= WAIT_BOUND_MS - 100 && waited < WAIT_BOUND_MS + 700, `waited ${Math.round(waited)} ms (bound ${WAIT_BOUND_MS})`);
-    assert.equal(health.status, 200);
-    assert.ok(health.ms < 500, `/healthz took ${Math.round(health.ms)} ms`);
+    assert.ok(waited >= WAIT_BOUND_MS - 100, `waited ${Math.round(waited)} ms (bound ${WAIT_BOUND_MS}) before refusing`);
+    assert.equal((await health).status, 200);
   } finally {
-    await Promise.all(held);
+    await slow.release();
   }
 });
 
@@ -115,21 +135,22 @@ test('F2 over HTTP: a tenant over its share gets 503 + Retry-After on the MCP en
   const s = await shared();
   const acme = await tenantId(s, 'acme');
   const [acmeToken, globexToken] = [await customerToken(s, 'acme', 'alice@acme.example'), await customerToken(s, 'globex', 'carol@globex.example')];
-  const held = Array.from({ length: TENANT_SHARE }, () => hold(s, acme, 3));
+  const slow = holdSlots(s, Array.from({ length: TENANT_SHARE }, () => acme));
   try {
     await until('acme to hold its share', () => transactionsInFlight(s.db.sql) === TENANT_SHARE);
-    const [busy, other] = await Promise.all([
-      mcp(`${s.publicUrl}/t/acme/mcp`, acmeToken, 'tools/call', { name: 'list_orders', arguments: {} }, 5_000),
-      mcp(`${s.publicUrl}/t/globex/mcp`, globexToken, 'tools/call', { name: 'list_orders', arguments: {} }, 5_000),
-    ]);
+    const busyCall = mcp(`${s.publicUrl}/t/acme/mcp`, acmeToken, 'tools/call', { name: 'list_orders', arguments: {} }, 30_000);
+    const otherCall = mcp(`${s.publicUrl}/t/globex/mcp`, globexToken, 'tools/call', { name: 'list_orders', arguments: {} }, 30_000);
+    const order = await finishOrder({ acme: busyCall, globex: otherCall });
+    const [busy, other] = [await busyCall, await otherCall];
     assert.equal(other.status, 200, `globex: ${other.text.slice(0, 200)}`);
-    assert.ok(other.ms < 1_000, `globex took ${Math.round(other.ms)} ms`);
+    assert.deepEqual(order, ['globex', 'acme'], 'globex is answered while acme waits for a slot');
     assert.equal(busy.status, 503, `acme over its share: ${busy.status} ${busy.text.slice(0, 200)}`);
-    assert.ok(busy.ms >= WAIT_BOUND_MS - 100 && busy.ms < WAIT_BOUND_MS + 1_500, `refused after the bound, took ${Math.round(busy.ms)} ms`);
+    assert.equal(transactionsInFlight(s.db.sql), TENANT_SHARE, 'acme was refused while its share was still held: the wait is bounded');
+    assert.ok(busy.ms >= WAIT_BOUND_MS - 100, `refused after waiting the bound, took ${Math.round(busy.ms)} ms`);
     assert.ok(Number(busy.retryAfter) >= 1, 'Retry-After');
     assertNoStackTrace(busy.text, 'busy answer');
   } finally {
-    await Promise.all(held);
+    await slow.release();
   }
 });
 
@@ -137,18 +158,18 @@ test('F2 over HTTP: the OAuth endpoints answer a busy pool with 503 + Retry-Afte
 }, async () => {
   const s = await shared();
   const acme = await tenantId(s, 'acme');
-  const held = Array.from({ length: TENANT_SHARE }, () => hold(s, acme, 3));
+  const slow = holdSlots(s, Array.from({ length: TENANT_SHARE }, () => acme));
   try {
     await until('acme to hold its share', () => transactionsInFlight(s.db.sql) === TENANT_SHARE);
     const res = await fetch(`${s.publicUrl}/t/acme/register`, {
       method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_name: 'busy', redirect_uris: ['http://127.0.0.1:8765/callback'] }), signal: AbortSignal.timeout(5_000),
+      body: JSON.stringify({ client_name: 'busy', redirect_uris: ['http://127.0.0.1:8765/callback'] }), signal: AbortSignal.timeout(30_000),
     });
     const text = await res.text();
     assert.equal(res.status, 503, text);
     assert.ok(Number(res.headers.get('retry-after')) >= 1, 'Retry-After');
     assert.equal((JSON.parse(text) as { error: string }).error, 'temporarily_unavailable');
   } finally {
-    await Promise.all(held);
+    await slow.release();
   }
 });

@@ -1,4 +1,4 @@
-// Shared pieces of the fault tests (issue 7 part 2; SECURITY.md F1–F3): raw MCP calls that can
+// Shared pieces of the fault tests (issue 7 part 2; docs/ATTACK-CATALOGUE.md F1–F3): raw MCP calls that can
 // never hang (every one carries an AbortSignal timeout), free ports, and the leak check.
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';

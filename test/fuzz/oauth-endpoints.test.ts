@@ -1,5 +1,5 @@
-// Property-based fuzzing of every OAuth endpoint's parameters (issue 7 part 3; SECURITY.md A4, M7,
-// O-rows; PRODUCT.md §7 "Bad input gets a clear error"). Arbitrary and mutated parameters at
+// Property-based fuzzing of every OAuth endpoint's parameters (issue 7 part 3; docs/ATTACK-CATALOGUE.md A4, M7,
+// O-rows; docs/DESIGN.md §7 "Bad input gets a clear error"). Arbitrary and mutated parameters at
 // /authorize (query), /token (form), /register (JSON), /revoke and /introspect (form): never a 5xx,
 // never a stack trace, a 4xx with an RFC error code (or the documented success shape), an answer
 // within a bound, and on rejection not one row created or changed anywhere (oauth_clients included).
@@ -11,7 +11,8 @@ import { resourceFor } from '../../src/authz/resources.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { assertNoSqlText, assertNoStackTrace, checkProperty, databaseFingerprint, hostileString, storable, type Fingerprint } from './support.js';
 
-const ANSWER_BOUND_MS = 5_000;
+/** An answer later than this is a hang, not a slow machine. */
+const ANSWER_BOUND_MS = 30_000;
 const REDIRECT = 'http://127.0.0.1:8765/callback';
 
 /** RFC 6749 §4.1.2.1/§5.2, RFC 7591 §3.2.2, RFC 7009 §2.2.1, RFC 8707 §2 — and our generic HTTP layer's codes. */
@@ -267,4 +268,45 @@ test('every endpoint: oversized and malformed bodies → 4xx with an OAuth error
     assertOAuthError(a, where);
     await fp.assertSame(before, where);
   }
+});
+
+test('E1 every endpoint × every parameter: a NUL (or, in JSON, an unpaired surrogate) → 400 with an OAuth error code, never a 500, no rows', async () => {
+  const { fp, issuer, clientId } = await shared();
+  const vocabulary: Record<string, string[]> = {
+    token: ['grant_type', 'code', 'code_verifier', 'redirect_uri', 'client_id', 'client_secret', 'refresh_token', 'scope', 'resource'],
+    revoke: ['token', 'token_type_hint', 'client_id', 'client_secret'],
+    introspect: ['token', 'token_type_hint', 'client_id', 'client_secret'],
+    authorize: ['client_id', 'redirect_uri', 'response_type', 'code_challenge', 'code_challenge_method', 'resource', 'scope', 'state'],
+    register: ['client_name', 'redirect_uris', 'scope', 'client_uri', 'logo_uri', 'software_id', 'software_version', 'token_endpoint_auth_method', 'grant_types'],
+  };
+  const defect = fc.constantFrom('\u0000', 'a\u0000', '\u0000b\u0000');
+  const jsonDefect = fc.constantFrom('\\u0000', 'x\\ud800', '\\udfff', 'a\\u0000b');
+  const endpoint = fc.constantFrom(...Object.keys(vocabulary));
+  await checkProperty('E1 parameters', fc.asyncProperty(endpoint, fc.nat(), defect, jsonDefect, async (name, pick, nul, escaped) => {
+    const param = vocabulary[name]![pick % vocabulary[name]!.length]!;
+    const before = await fp.take();
+    if (name === 'register') {
+      const base: Record<string, unknown> = { client_name: 'E1', redirect_uris: [REDIRECT] };
+      base[param] = param === 'redirect_uris' || param === 'grant_types' ? ['__E1__'] : '__E1__';
+      const body = JSON.stringify(base).replace('"__E1__"', `"${escaped}"`);
+      const where = `register ${body}`;
+      const a = await request(`${issuer}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }, where);
+      assertOAuthError(a, where);
+      assert.equal(a.status, 400, where);
+    } else if (name === 'authorize') {
+      const pairs: [string, string][] = [['client_id', clientId], ['redirect_uri', REDIRECT], ['response_type', 'code'], ['code_challenge', randomBytes(32).toString('base64url')], ['code_challenge_method', 'S256']];
+      const url = `${issuer}/authorize?${encode([...pairs.filter(([k]) => k !== param), [param, nul]])}`;
+      const a = await request(url, {}, `authorize ${param}`);
+      assert.equal(a.status, 400, `authorize ${param}: ${a.status}`);
+      assert.equal(a.location, null, `authorize ${param}: no redirect`);
+    } else {
+      const pairs: [string, string][] = vocabulary[name]!.filter((k) => k !== param).slice(0, 3).map((k) => [k, 'x']);
+      const body = encode([...pairs, [param, nul]]);
+      const where = `${name} ${body}`;
+      const a = await request(`${issuer}/${name}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }, where);
+      assertOAuthError(a, where);
+      assert.equal(a.status, 400, where);
+    }
+    await fp.assertSame(before, `${name} ${param}`);
+  }), 80);
 });

@@ -1,6 +1,6 @@
 // Shared pieces of the edge fuzzers (issue 7 part 3): a fixed, overridable seed; a fingerprint of
 // the whole database to prove "unchanged on rejection"; a JSON-Schema → fast-check generator for
-// tool arguments; and the leak checks every response must pass (PRODUCT.md §7: never a stack
+// tool arguments; and the leak checks every response must pass (docs/DESIGN.md §7: never a stack
 // trace, never SQL, never a 500 for the client's mistake).
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -34,8 +34,9 @@ export async function checkProperty<T>(name: string, property: fc.IAsyncProperty
 /**
  * Set FUZZ_INCLUDE_KNOWN_BUGS=1 to generate the inputs of the known bugs below too (each also has
  * a `todo` regression test that fails until it is fixed):
- *  - NUL characters and unpaired surrogates in tool names or arguments: PostgreSQL cannot store
- *    them (text/jsonb), the audit insert fails and the client gets HTTP 500 (and no audit row);
+ *  - (fixed, E1) NUL characters and unpaired surrogates in tool names or arguments: now refused
+ *    as a tool error naming the field (src/text/defects.ts) and proved per field by the E1 tests;
+ *    `storable` still keeps them out of the other generators so those reach the handlers' paths;
  *  - a string longer than 500 UTF-16 units with a surrogate pair across unit 500: the audit's
  *    `redact` cuts it in half, leaving an unpaired surrogate, and the call fails the same way;
  *  - a `YYYY-MM-DD` argument that is no date (search_orders `placed_after: "2026-13-45"`): the

@@ -1,4 +1,4 @@
-// Per-token rate limits on MCP calls (PRODUCT.md §4, SECURITY.md A4, F5): 429 with Retry-After and
+// Per-token rate limits on MCP calls (docs/DESIGN.md §4, docs/ATTACK-CATALOGUE.md A4, F5): 429 with Retry-After and
 // RateLimit headers and a JSON-RPC error an agent can act on; another token is unaffected; writes
 // weigh more; and the budget holds across two instances sharing the store.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Shared budgets (PRODUCT.md §4; SECURITY.md A9, A10): a call spends its token's, its subject's, its
+// Shared budgets (docs/DESIGN.md §4; catalogue A9, A10): a call spends its token's, its subject's, its
 // client's and its tenant's budget (the last three per endpoint kind) all together or not at all;
 // cheap refusals spend nothing; customer traffic never spends the staff's budget; one subject gets
 // at most a share of what it shares with others; and new tokens or clients do not multiply a

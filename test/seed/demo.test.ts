@@ -1,4 +1,4 @@
-// The demo seed (PRODUCT.md §1 "seeded fixture tenants with canary data", §6 "seeded with demo
+// The demo seed (docs/DESIGN.md §1 "seeded fixture tenants with canary data", §6 "seeded with demo
 // tenants"): deterministic, idempotent, covering every status the tools report on, and with
 // tenant-distinct canaries that the application role only ever sees inside their own tenant.
 import assert from 'node:assert/strict';
@@ -152,7 +152,12 @@ describe('demo seed on fresh databases', () => {
       from tenants t join tenant_settings s on s.tenant_id = t.id order by t.slug`;
     const bySlug = Object.fromEntries(rows.map((r) => [r.slug, r]));
     assert.equal(bySlug.acme!.phase, 3);
-    assert.deepEqual(bySlug.acme!.guardrails, { create_reorder: { max_quantity: 100, max_value_cents: 500000 }, issue_refund: { max_amount_cents: 5000 } });
+    assert.deepEqual(bySlug.acme!.guardrails, {
+    create_reorder: { max_quantity: 100, max_value_cents: 500000, per_product_day_max_quantity: 200, per_product_day_max_value_cents: 1000000,
+      per_requester_day_max_value_cents: 2000000, per_tenant_day_max_value_cents: 5000000 },
+    issue_refund: { max_amount_cents: 5000, per_order_max_amount_cents: 5000, per_customer_day_max_amount_cents: 10000,
+      per_requester_day_max_amount_cents: 25000, per_tenant_day_max_amount_cents: 100000 },
+  });
     assert.equal(bySlug.globex!.phase, 3);
     assert.deepEqual(bySlug.globex!.guardrails, {});
     assert.equal(bySlug.canary!.phase, 1);

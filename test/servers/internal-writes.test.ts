@@ -155,8 +155,10 @@ describe('phase 2: guardrails', () => {
       select p.sku, w.code from stock_levels sl join products p on p.tenant_id = sl.tenant_id and p.id = sl.product_id
       join warehouses w on w.tenant_id = sl.tenant_id and w.id = sl.warehouse_id
       where sl.tenant_id = ${tenantId} and p.active and not exists (select 1 from purchase_orders po where po.tenant_id = sl.tenant_id
-        and po.product_id = sl.product_id and po.warehouse_id = sl.warehouse_id and po.status in ('sent', 'confirmed'))
+        and po.product_id = sl.product_id)
       order by p.sku, w.code limit 5`;
+    // A cost on file below every unit cost passed here, so the passed cost is the larger and decides (A8).
+    await s.database.owner`update products set unit_cost_cents = 1 where tenant_id = ${tenantId} and sku in ${s.database.owner(products.map((p) => p.sku))}`;
     const cases: [number, number, 'executed' | 'pending', string][] = [
       [99, 5_000, 'executed', 'quantity just under'],
       [100, 5_000, 'executed', 'quantity and value at the limits (100 × 5,000 = 500,000)'],
@@ -360,6 +362,8 @@ describe('in-band confirmation (confirm_my_action)', () => {
     const tenantId = globex.supply.tenantId;
     await setSettings(s.database, tenantId, { phase: 1, guardrails: {}, selfApprovalLimitCents: 0 });
     const args = (await validArguments(s.database, tenantId)).create_reorder;
+    // The self-approval limit compares the value measured at the cost on file (A8): 1,000 on file here.
+    await s.database.owner`update products set unit_cost_cents = 1000 where tenant_id = ${tenantId} and sku = ${args.sku as string}`;
     const { client: supply } = await client(globex.supply);
     const asked = await call(supply, 'create_reorder', { ...args, quantity: 11, unit_cost_cents: 1_000 }); // worth 11,000
     assert.equal(asked.data.status, 'pending');

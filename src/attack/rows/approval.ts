@@ -1,4 +1,4 @@
-// A6: four-eyes approval in the console (PRODUCT.md §1): an approver cannot approve their own
+// A6: four-eyes approval in the console (docs/DESIGN.md §1): an approver cannot approve their own
 // action; expired or rejected actions cannot be approved; a replayed approval form is refused.
 //
 // Driven end to end through the deployment's own interfaces: staff member X (--staff) asks for
@@ -21,11 +21,11 @@ interface Page {
   location: string | null;
 }
 
-/** One staff member's console session, as a browser would hold it. */
-class ConsoleSession {
+/** One staff member's console session, as a browser would hold it (also used by the A7/A8 rows to withdraw). */
+export class ConsoleSession {
   private constructor(readonly browser: Browser, readonly base: string, readonly login: string) {}
 
-  static async signIn(ctx: AttackContext, who: 'staff' | 'approver'): Promise<ConsoleSession> {
+  static async signIn(ctx: AttackContext, who: 'staff' | 'approver' | 'returns'): Promise<ConsoleSession> {
     const internal = ctx.options.internal!;
     const base = `${internal}/console/t/${ctx.options.tenant}`;
     const browser = new Browser(ctx.http, new URL(internal).origin);

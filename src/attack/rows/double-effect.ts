@@ -1,6 +1,6 @@
 // A5, F4: a write happens exactly once. Parallel duplicates with one idempotency key return the one
 // result; the same key with other arguments is an error; a retry after a dropped connection returns
-// the original result (PRODUCT.md §1, §7 "Nothing lost").
+// the original result (docs/DESIGN.md §1, §7 "Nothing lost").
 import type { AttackContext, Persona } from '../context.js';
 import { callTool, mustCall, type ToolAnswer } from '../mcp.js';
 import { Checks, type AttackRow } from '../types.js';

@@ -9,6 +9,8 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { InvalidClient } from '../errors.js';
+import { findTextDefect } from '../../text/defects.js';
+import { cleanClientName } from './client-name.js';
 import { isAllowedRedirectUri } from './redirect-uri.js';
 import { isPublicAddress } from './network-address.js';
 
@@ -63,14 +65,20 @@ export type ClientMetadataDocument = z.infer<typeof clientMetadataDocument>;
 export function checkClientMetadataDocument(url: string, body: unknown, policy: FetchPolicy): ClientMetadataDocument {
   const parsed = clientMetadataDocument.safeParse(body);
   if (!parsed.success) throw new InvalidClient('client metadata document malformed');
+  const defect = findTextDefect(body); // E1: nothing PostgreSQL cannot store
+  if (defect) throw new InvalidClient(`client metadata document ${defect.path} ${defect.problem}`);
   const doc = parsed.data;
   if (doc.client_id !== url) throw new InvalidClient('client metadata document client_id differs from its URL');
   if ((doc.token_endpoint_auth_method ?? 'none') !== 'none') throw new InvalidClient('client metadata document: only public clients');
   if (doc.grant_types?.some((g) => g !== 'authorization_code' && g !== 'refresh_token')) throw new InvalidClient('client metadata document grant_types');
   if (doc.response_types?.some((r) => r !== 'code')) throw new InvalidClient('client metadata document response_types');
-  const allowed = (u: string) => isAllowedRedirectUri(u) || (policy.allowPrivateNetwork && /^http:\/\//.test(u) && URL.canParse(u));
-  if (!doc.redirect_uris.every(allowed)) throw new InvalidClient('client metadata document redirect_uris');
-  return doc;
+  // O16: the same canonical rules as registration; plain http only where the development setting allows it.
+  if (!doc.redirect_uris.every((u) => isAllowedRedirectUri(u, { allowHttp: policy.allowPrivateNetwork }))) {
+    throw new InvalidClient('client metadata document redirect_uris');
+  }
+  // O15: the name without controls or bidi characters (the consent page still marks it unverified).
+  const name = doc.client_name === undefined ? undefined : cleanClientName(doc.client_name) ?? undefined;
+  return { ...doc, client_name: name };
 }
 
 function readCapped(res: IncomingMessage): Promise<string> {

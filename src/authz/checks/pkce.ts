@@ -1,4 +1,4 @@
-// PKCE (RFC 7636), required for every client with S256 only (OAuth 2.1 §4.1.1, PITFALLS.md: the
+// PKCE (RFC 7636), required for every client with S256 only (OAuth 2.1 §4.1.1; left to itself the
 // library treats PKCE as optional and would accept `plain`).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { InvalidGrant, InvalidRequest } from '../errors.js';

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { withContext } from '../../db/context.js';
 import type { Services } from '../../services.js';
 import { checkCodeChallenge } from '../checks/pkce.js';
+import { mayReuseConsent } from '../checks/remembered-consent.js';
 import { matchRedirectUri } from '../checks/redirect-uri.js';
 import { audienceMayUse, checkResource } from '../checks/resource.js';
 import { checkRequestedScope } from '../checks/scope.js';
@@ -61,8 +62,8 @@ function validateRequest(services: Services, slug: string, query: Record<string,
   if (!audienceMayUse(client.audience, target.kind)) throw new AccessDenied(`client audience ${client.audience} may not use ${target.kind}`);
   const requestedScope = checkRequestedScope(q.scope, target.kind);
   return {
-    clientId: client.clientId, clientName: client.name, redirectUri, state: q.state ?? null, codeChallenge,
-    resource: target.uri, resourceKind: target.kind, requestedScope,
+    clientId: client.clientId, clientName: client.name, clientSource: client.source, redirectUri, state: q.state ?? null, codeChallenge,
+    resource: target.uri, resourceKind: target.kind, requestedScope, mayReuseConsent: mayReuseConsent(client, redirectUri),
   };
 }
 

@@ -1,5 +1,5 @@
 // Consent (POST of the consent form): our own CSRF-protected decision, never a query parameter
-// (PITFALLS.md: the library treats any `allowed` other than "false" as consent). Remembered per
+// (@node-oauth/oauth2-server treats any `allowed` other than "false" as consent). Remembered per
 // (subject, client, resource, sorted scope) (M2). Always answered with a 303 to the client, with iss.
 import express, { Router, type Request, type Response } from 'express';
 import { recordAudit } from '../../audit/record.js';
@@ -7,7 +7,7 @@ import { withContext } from '../../db/context.js';
 import type { Services } from '../../services.js';
 import { AccessDenied } from '../errors.js';
 import { sendErrorPage } from '../html.js';
-import { noStore, resolveTenant, tenantOf } from '../http.js';
+import { noStore, refuseDefectiveBody, resolveTenant, tenantOf } from '../http.js';
 import { clearInteractionCookie, completeInteraction, formCsrfValid, loadInteraction, sameOrigin } from '../interactions.js';
 import { issueCode, redirectError, redirectWith } from '../redirects.js';
 import { EXPIRED_MESSAGE, interactionForBrowser } from './interaction.js';
@@ -17,7 +17,7 @@ export function consentEndpoint(services: Services): Router {
   const secure = services.config.publicUrl.startsWith('https:');
   const publicOrigin = new URL(services.config.publicUrl).origin;
   router.post('/t/:slug/interaction/:id/consent', resolveTenant(services), noStore,
-    express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 5 }),
+    express.urlencoded({ extended: false, limit: '2kb', parameterLimit: 5 }), refuseDefectiveBody,
     async (req: Request, res: Response) => {
       const { tenant, issuer } = tenantOf(res);
       if (!sameOrigin(req, publicOrigin)) return sendErrorPage(res, 403, 'The form was not sent from this site.');

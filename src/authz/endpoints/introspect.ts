@@ -6,13 +6,13 @@ import { withContext } from '../../db/context.js';
 import type { Services } from '../../services.js';
 import { authenticateClient, clientCredentials } from '../clients.js';
 import { InvalidClient, InvalidRequest, sendOAuthError } from '../errors.js';
-import { clientIp, noStore, resolveTenant, tenantOf } from '../http.js';
+import { clientIp, noStore, refuseDefectiveBody, resolveTenant, tenantOf } from '../http.js';
 import { findActiveAccessToken } from '../tokens.js';
 import type { Throttles } from '../throttle.js';
 
 export function introspectEndpoint(services: Services, throttles: Throttles): Router {
   const router = Router();
-  router.post('/t/:slug/introspect', resolveTenant(services), noStore, express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }),
+  router.post('/t/:slug/introspect', resolveTenant(services), noStore, express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), refuseDefectiveBody,
     async (req: Request, res: Response) => {
       const { tenant, issuer } = tenantOf(res);
       const body: Record<string, unknown> = req.body ?? {};

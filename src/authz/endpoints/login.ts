@@ -1,6 +1,6 @@
 // Sign-in (POST of the login form). Steps: same origin → CSRF → throttles → password → scope →
-// remembered consent (straight to the client) or the consent page. Uniform failure message and
-// timing whether the account exists or not (O11).
+// remembered consent (straight to the client, when the client's identity is assured: O14) or the
+// consent page. Uniform failure message and timing whether the account exists or not (O11).
 import express, { Router, type Request, type Response } from 'express';
 import { withContext, type Tx } from '../../db/context.js';
 import type { Services } from '../../services.js';
@@ -9,15 +9,25 @@ import { recordAudit } from '../../audit/record.js';
 import { allowedScopes, grantableScope } from '../checks/scope.js';
 import { AccessDenied, TooManyRequests } from '../errors.js';
 import { sendErrorPage } from '../html.js';
-import { clientIp, noStore, resolveTenant, tenantOf } from '../http.js';
+import { clientIp, noStore, refuseDefectiveBody, resolveTenant, tenantOf } from '../http.js';
 import { clearInteractionCookie, completeInteraction, formCsrfValid, interactionPath, loadInteraction, sameOrigin } from '../interactions.js';
 import { renderLogin } from '../pages.js';
 import { issueCode, redirectError, redirectWith } from '../redirects.js';
+import { DeviceCookies, deviceCookieKey } from '../device-cookie.js';
+import type { SignInThrottle, Admission } from '../sign-in-throttle.js';
 import type { Throttles } from '../throttle.js';
 import { EXPIRED_MESSAGE, interactionForBrowser } from './interaction.js';
 
 const FAILED = 'Email or password is incorrect.';
 let dummyHash: Promise<string> | undefined;
+/** Made when the router is built, so that the first unknown account costs no more than any other (O11). */
+function equaliser(): Promise<string> {
+  if (!dummyHash) {
+    dummyHash = hashPassword('commerce-mcp timing equaliser');
+    dummyHash.catch(() => { dummyHash = undefined; });
+  }
+  return dummyHash;
+}
 
 interface Subject { id: string; password_hash: string; role: string | null }
 
@@ -35,12 +45,15 @@ export async function hasConsent(tx: Tx, tenantId: string, kind: string, subject
   return rows.length > 0;
 }
 
-export function loginEndpoint(services: Services, throttles: Throttles): Router {
+export function loginEndpoint(services: Services, throttles: Throttles, signIn: SignInThrottle): Router {
   const router = Router();
   const secure = services.config.publicUrl.startsWith('https:');
+  const devices = deviceCookieKey(services.config).then((key) => new DeviceCookies(key, secure));
+  devices.catch(() => {}); // a missing key fails the sign-ins that need it, not the start-up
+  void equaliser();
   const publicOrigin = new URL(services.config.publicUrl).origin;
   router.post('/t/:slug/interaction/:id/login', resolveTenant(services), noStore,
-    express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 }),
+    express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 10 }), refuseDefectiveBody,
     async (req: Request, res: Response) => {
       const { tenant, issuer } = tenantOf(res);
       // Step: origin and CSRF (O8).
@@ -56,10 +69,13 @@ export function loginEndpoint(services: Services, throttles: Throttles): Router 
       const email = typeof req.body.email === 'string' ? req.body.email.trim().toLowerCase().slice(0, 254) : '';
       const password = typeof req.body.password === 'string' ? req.body.password.slice(0, 1024) : '';
       const account = `${tenant.id}:${kind}:${email}`;
-      // Step: throttles (O11), before any password work.
+      // Step: throttles, before any password work: per address (O11), then this account's guesses
+      // from this browser — its device cookie, or its address and the account as a whole (O13).
+      const cookies = await devices;
+      let admission: Admission;
       try {
         await throttles.loginAttempt(clientIp(req));
-        await throttles.loginAccountOpen(account);
+        admission = await signIn.admit({ account, ip: clientIp(req), deviceNonce: cookies.verify(req, account) });
       } catch (e) {
         if (!(e instanceof TooManyRequests)) throw e;
         res.set('Retry-After', String(Math.max(1, e.retryAfterSeconds)));
@@ -69,16 +85,16 @@ export function loginEndpoint(services: Services, throttles: Throttles): Router 
       const subject = await withContext(services.sql, { kind: 'auth', tenantId: tenant.id }, (tx) => findSubject(tx, kind, email));
       const ok = subject
         ? await verifyPassword(subject.password_hash, password)
-        : (await verifyPassword(await (dummyHash ??= hashPassword('commerce-mcp timing equaliser')), password), false);
+        : (await verifyPassword(await equaliser(), password), false);
       if (!subject || !ok) {
-        await throttles.loginFailed(account);
         await withContext(services.sql, { kind: 'auth', tenantId: tenant.id }, (tx) => recordAudit(tx, {
           tenantId: tenant.id, event: 'auth.login_failed', outcome: 'denied', actorKind: 'anonymous', clientId: interaction.request.clientId,
-          requestId: String(req.id), detail: { subject_kind: kind, known_account: Boolean(subject), ip: clientIp(req) },
+          requestId: String(req.id), detail: { subject_kind: kind, known_account: Boolean(subject), ip: clientIp(req), device_cookie: admission.via === 'device' },
         }));
         return renderLogin(res, page, interaction, { status: 401, error: FAILED });
       }
-      await throttles.loginSucceeded(account);
+      await signIn.succeeded(admission);
+      cookies.issue(res, account, `/t/${tenant.slug}/interaction`);
 
       // Step: scope = requested ∩ role-allowed; then remembered consent or the consent page.
       const granted = grantableScope(interaction.request.requestedScope, allowedScopes(interaction.request.resourceKind, subject.role));
@@ -91,7 +107,8 @@ export function loginEndpoint(services: Services, throttles: Throttles): Router 
           await completeInteraction(tx, tenant.id, interaction.id);
           return { kind: 'denied' as const, r: current.request };
         }
-        if (await hasConsent(tx, tenant.id, kind, subject.id, current.request.clientId, current.request.resource, granted)) {
+        // O14: a public client on a loopback redirect is asked every time (RFC 8252 §8.6).
+        if (current.request.mayReuseConsent === true && await hasConsent(tx, tenant.id, kind, subject.id, current.request.clientId, current.request.resource, granted)) {
           const code = await issueCode(tx, tenant.id, current.request, { kind, id: subject.id }, granted);
           await completeInteraction(tx, tenant.id, interaction.id);
           return { kind: 'code' as const, r: current.request, code };

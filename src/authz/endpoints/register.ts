@@ -6,7 +6,9 @@ import { z } from 'zod';
 import { recordAudit } from '../../audit/record.js';
 import { withContext } from '../../db/context.js';
 import type { Services } from '../../services.js';
-import { isAllowedRedirectUri } from '../checks/redirect-uri.js';
+import { cleanClientName } from '../checks/client-name.js';
+import { redirectUriProblem } from '../checks/redirect-uri.js';
+import { findTextDefect } from '../../text/defects.js';
 import { DYNAMIC_CLIENT_IDLE_SECONDS } from '../clients.js';
 import { InvalidClientMetadata, InvalidRedirectUri, sendOAuthError } from '../errors.js';
 import { clientIp, noStore, resolveTenant, tenantOf } from '../http.js';
@@ -28,10 +30,13 @@ const registrationRequest = z.object({
   software_version: z.string().max(100).optional(),
 });
 
-/** RFC 7591 §2 + OAuth 2.1 §2.3.1: every redirect URI https or loopback http, no fragment. */
+/**
+ * RFC 7591 §2/§3.2.2 + OAuth 2.1 §2.3.1 + RFC 8252 §7.3: every redirect URI https or loopback http,
+ * canonical (no empty host, dot segments, encoded dots, out-of-range ports, userinfo or fragment).
+ */
 function checkRedirectUris(uris: string[]): string[] {
-  const bad = uris.filter((u) => !isAllowedRedirectUri(u));
-  if (bad.length) throw new InvalidRedirectUri(`refused redirect_uris ${bad.join(' ')}`);
+  const bad = uris.map((u) => [u, redirectUriProblem(u)] as const).filter(([, problem]) => problem !== null);
+  if (bad.length) throw new InvalidRedirectUri(`refused redirect_uris ${bad.map(([u, p]) => `${u} (${p})`).join(' ')}`);
   return [...new Set(uris)];
 }
 
@@ -43,6 +48,11 @@ export function registerEndpoint(services: Services, throttles: Throttles): Rout
       const { tenant } = tenantOf(res);
       try {
         await throttles.registration(clientIp(req));
+        // E1: NUL or unpaired surrogates anywhere in the metadata are refused, never stored.
+        const defect = findTextDefect(req.body);
+        if (defect) {
+          throw defect.path.startsWith('redirect_uris') ? new InvalidRedirectUri(`${defect.path} ${defect.problem}`) : new InvalidClientMetadata(`${defect.path} ${defect.problem}`);
+        }
         const parsed = registrationRequest.safeParse(req.body);
         if (!parsed.success) {
           const onRedirect = parsed.error.issues.some((i) => i.path[0] === 'redirect_uris');
@@ -53,7 +63,7 @@ export function registerEndpoint(services: Services, throttles: Throttles): Rout
         const confidential = m.token_endpoint_auth_method !== 'none';
         const clientId = randomUUID();
         const secret = confidential ? newSecret('secret') : undefined;
-        const name = m.client_name ?? 'Unnamed application';
+        const name = (m.client_name === undefined ? null : cleanClientName(m.client_name)) ?? 'Unnamed application'; // O15
         const issuedAt = Math.floor(Date.now() / 1000);
         await withContext(services.sql, { kind: 'auth', tenantId: tenant.id }, async (tx) => {
           await tx`insert into oauth_clients (tenant_id, client_id, client_secret_hash, name, redirect_uris, grant_types,

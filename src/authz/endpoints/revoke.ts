@@ -9,13 +9,13 @@ import type { Services } from '../../services.js';
 import { authenticateClient, clientCredentials } from '../clients.js';
 import { InvalidClient, InvalidRequest, sendOAuthError, UnsupportedTokenType } from '../errors.js';
 import { revokeFamily } from '../families.js';
-import { clientIp, noStore, resolveTenant, tenantOf } from '../http.js';
+import { clientIp, noStore, refuseDefectiveBody, resolveTenant, tenantOf } from '../http.js';
 import { hashSecret } from '../tokens.js';
 import type { Throttles } from '../throttle.js';
 
 export function revokeEndpoint(services: Services, throttles: Throttles): Router {
   const router = Router();
-  router.post('/t/:slug/revoke', resolveTenant(services), noStore, express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }),
+  router.post('/t/:slug/revoke', resolveTenant(services), noStore, express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 10 }), refuseDefectiveBody,
     async (req: Request, res: Response) => {
       const { tenant } = tenantOf(res);
       const body: Record<string, unknown> = req.body ?? {};

@@ -4,7 +4,7 @@ import OAuth2Server from '@node-oauth/oauth2-server';
 import express, { Router, type Request, type Response } from 'express';
 import type { Services } from '../../services.js';
 import { InvalidRequest, sendOAuthError, UnsupportedGrantType } from '../errors.js';
-import { clientIp, noStore, resolveTenant, tenantOf } from '../http.js';
+import { clientIp, noStore, refuseDefectiveBody, resolveTenant, tenantOf } from '../http.js';
 import type { Throttles } from '../throttle.js';
 import type { GrantContext } from '../grants/context.js';
 import { tokenModel } from '../grants/model.js';
@@ -14,7 +14,7 @@ const GRANT_TYPES = new Set(['authorization_code', 'refresh_token', 'client_cred
 export function tokenEndpoint(services: Services, throttles: Throttles): Router {
   const router = Router();
   router.post('/t/:slug/token', resolveTenant(services), noStore,
-    express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }),
+    express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }), refuseDefectiveBody,
     async (req: Request, res: Response) => {
       const { tenant } = tenantOf(res);
       const body: Record<string, unknown> = req.body ?? {};

@@ -1,5 +1,5 @@
 // refresh_token grant (OAuth 2.1 §4.3, §6.1): rotated on every use. The library rotates but does not
-// detect reuse (PITFALLS.md), so this model part does: presenting a used or revoked refresh token
+// detect reuse, so this model part does: presenting a used or revoked refresh token
 // revokes the whole family (O6). Scope may only narrow (the library's getScope, RFC 6749 §6), and
 // is cut to what the staff member's role allows today.
 import type OAuth2Server from '@node-oauth/oauth2-server';

@@ -1,5 +1,5 @@
 // Customer tools: catalog search, price, availability, and recommendations from the customer's
-// own order history (PRODUCT.md §1, the Workers seed's getPrice/checkInventory).
+// own order history (docs/DESIGN.md §1, the Workers seed's getPrice/checkInventory).
 import { z } from 'zod';
 import { defineTool, ToolError, type CallContext } from '../mcp/capability.js';
 import { money, moneyOf, pageSize, sku } from '../mcp/fields.js';

@@ -1,4 +1,4 @@
-// Customer tools: my orders, and one order's status with tracking and lateness (PRODUCT.md §1).
+// Customer tools: my orders, and one order's status with tracking and lateness (docs/DESIGN.md §1).
 import { z } from 'zod';
 import { defineTool, ToolError, type CallContext } from '../mcp/capability.js';
 import { cursor, decodeCursor, encodeCursor, iso, money, moneyOf, orderNumber, pageSize } from '../mcp/fields.js';

@@ -1,4 +1,4 @@
-// Customer prompts (PRODUCT.md §1): "Where is my order?" and "Start a return".
+// Customer prompts (docs/DESIGN.md §1): "Where is my order?" and "Start a return".
 import { z } from 'zod';
 import { definePrompt } from '../mcp/capability.js';
 import { orderNumber } from '../mcp/fields.js';

@@ -1,5 +1,5 @@
 // Customer tools: return eligibility against the tenant's policy, starting a return (a confirmed,
-// idempotent write) and its status (PRODUCT.md §1; A5 for double returns).
+// idempotent write) and its status (docs/DESIGN.md §1; A5 for double returns).
 import { z } from 'zod';
 import { defineTool, ToolError, type CallContext } from '../mcp/capability.js';
 import { confirmationToken, idempotencyKey, iso, money, moneyOf, orderNumber, returnNumber, untrustedText } from '../mcp/fields.js';

@@ -48,6 +48,7 @@ export const getActionStatusTool = defineTool({
     executed_at: z.string().nullable(),
     result: z.record(z.string(), z.unknown()).nullable(),
     justification: untrustedText.nullable(),
+    wait_reason: z.string().nullable().describe('Why it waited for approval: the phase, or which guardrail limit it would exceed'),
   }),
   async run(ctx, args) {
     staffOf(ctx);
@@ -60,6 +61,7 @@ export const getActionStatusTool = defineTool({
       decided_at: s.decided_at, decision_reason: s.decision_reason, executed_at: s.executed_at, result: s.result,
       // The assistant's words, possibly copied from customer text: delimited like customer text (P1).
       justification: untrustedOrNull(s.justification),
+      wait_reason: s.wait_reason,
     };
   },
 });

@@ -1,4 +1,4 @@
-// Internal prompts (PRODUCT.md §1): the supply-chain briefing, a late-shipment investigation, returns triage.
+// Internal prompts (docs/DESIGN.md §1): the supply-chain briefing, a late-shipment investigation, returns triage.
 import { z } from 'zod';
 import { definePrompt } from '../mcp/capability.js';
 import { orderNumber } from '../mcp/fields.js';

@@ -1,4 +1,4 @@
-// Internal read tools (PRODUCT.md §1, internal endpoint): orders, late shipments with cause, low
+// Internal read tools (docs/DESIGN.md §1, internal endpoint): orders, late shipments with cause, low
 // stock with reorder suggestions, claim, payment and return lookups. Staff context: RLS shows the
 // staff member's tenant; the explicit tenant predicate is defence in depth.
 import { z } from 'zod';

@@ -1,4 +1,4 @@
-// The internal write tools (PRODUCT.md §1, issue 5): one MCP tool per action executor, each a thin
+// The internal write tools (docs/DESIGN.md §1, issue 5): one MCP tool per action executor, each a thin
 // wrapper over the action engine (src/actions/engine.ts). The engine validates the arguments against
 // the tenant's data, records the action and decides by phase and guardrails whether it runs now or
 // waits for a human; this module only maps MCP in and out:
@@ -23,7 +23,7 @@ export const actionOutcomeOutput = z.object({
   tool: z.string(),
   summary: z.string().describe('What the action does, in our words'),
   result: z.record(z.string(), z.unknown()).optional().describe('The effect, when executed'),
-  reason: z.string().optional().describe('Why it waits (phase, guardrail)'),
+  reason: z.string().optional().describe('Why it waits: the phase, or which guardrail limit it would exceed (per action or in aggregate)'),
   expires_at: z.string().optional().describe('When a pending action expires without a decision'),
   next_step: z.string().optional(),
   duplicate_of_earlier_request: z.boolean().optional()
@@ -51,7 +51,7 @@ export function toOutput(o: ActionOutcome): ActionOutcomeOutput {
     return { message: o.message, status: o.status, action_id: o.action_id, tool: o.tool, summary: o.summary, result: o.result, ...dup };
   }
   return {
-    message: `${o.message}: ${o.summary}`, status: o.status, action_id: o.action_id, tool: o.tool, summary: o.summary, reason: o.reason,
+    message: `${o.message}: ${o.summary}. Why it waits: ${o.reason}`, status: o.status, action_id: o.action_id, tool: o.tool, summary: o.summary, reason: o.reason,
     expires_at: o.expires_at, next_step: PENDING_NEXT_STEP, ...dup,
   };
 }

@@ -1,5 +1,5 @@
 // Writes that a customer's assistant makes on their behalf (start_return, place_order) need explicit
-// confirmation and an idempotency key (PRODUCT.md §1, A5).
+// confirmation and an idempotency key (docs/DESIGN.md §1, A5).
 //
 // Confirmation is two-step for every client. MCP elicitation would need the server to send a request
 // to the client in the middle of a tool call; this endpoint is stateless with JSON responses (no

@@ -91,7 +91,7 @@ function readOnlyCall(set: CapabilitySet, m: IncomingMessage): boolean {
 }
 
 /**
- * SECURITY.md A9: a call to a tool this endpoint does not have is refused (and audited) without
+ * Attack catalogue A9: a call to a tool this endpoint does not have is refused (and audited) without
  * spending any budget, like the other cheap refusals.
  */
 function spendsBudget(set: CapabilitySet, m: IncomingMessage): boolean {
@@ -100,7 +100,7 @@ function spendsBudget(set: CapabilitySet, m: IncomingMessage): boolean {
   return typeof name === 'string' && set.toolsByName.has(name);
 }
 
-/** PRODUCT.md §4: writes cost more of every budget than reads. */
+/** docs/DESIGN.md §4: writes cost more of every budget than reads. */
 export const WRITE_WEIGHT = 5;
 function callWeight(set: CapabilitySet, m: IncomingMessage): number {
   if (m.kind !== 'request' || m.method !== 'tools/call') return 1;
@@ -136,7 +136,7 @@ function readBody(req: Request, limit: number): Promise<Buffer | 'too_large'> {
 
 export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
   const { config, sql, tenants, log, rateLimits, metrics } = services;
-  // Options resolved once at creation (STYLE.md): bad configuration fails at start-up.
+  // Options resolved once at creation: bad configuration fails at start-up.
   const baseUrl = kind === 'customer' ? config.publicUrl : config.internalUrl;
   const allowedHosts = allowedHostsFor(baseUrl);
   const allowedOrigins = allowedOriginsFor(baseUrl);
@@ -299,7 +299,7 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
         const a: SubjectActor = (actor = subjectKind === 'customer'
           ? { kind: 'customer', tenantId: tenant.id, customerId: t.subjectId }
           : { kind: 'staff', tenantId: tenant.id, staffId: t.subjectId, role: t.staffRole! });
-        // PRODUCT.md §1: the customer endpoint is on from phase 3 of the tenant's maturity.
+        // docs/DESIGN.md §1: the customer endpoint is on from phase 3 of the tenant's maturity.
         if (kind === 'customer' && t.tenantPhase < 3) {
           return {
             status: 403,
@@ -325,7 +325,7 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
             },
           };
         }
-        // PRODUCT.md §4: the token's, the subject's, the client's and the tenant's budgets (the last
+        // docs/DESIGN.md §4: the token's, the subject's, the client's and the tenant's budgets (the last
         // three per endpoint kind), charged all or none in the store every instance shares (F5, A9,
         // A10). Only after the cheap refusals above: a call refused for those spends no budget.
         // Refused calls do no work.

@@ -3,7 +3,7 @@
 //
 // Why not the SDK's StreamableHTTPServerTransport: that class adapts Node's request/response to
 // web-standard objects through @hono/node-server on every request, which costs more than express
-// itself (PITFALLS.md). Our endpoint already did the transport's HTTP checks (method, Accept,
+// itself (measured). Our endpoint already did the transport's HTTP checks (method, Accept,
 // Content-Type, body, protocol version, batches) in endpoint.ts, so what is left is handing one
 // message to a fresh Server and taking its one response. Never shared between requests
 // (CVE-2026-25536): one transport, one server, one message.

@@ -1,5 +1,5 @@
 // One order with its lines, shipments (carrier, tracking, driver, ETA, lateness and its cause) and
-// returns, in ONE statement: the customer's order-status call is the hot path (PRODUCT.md §7).
+// returns, in ONE statement: the customer's order-status call is the hot path (docs/DESIGN.md §7).
 // Runs under the request's RLS context; the explicit tenant (and, for customers, customer)
 // predicates are defence in depth and let the planner use the (tenant_id, number) key.
 // Late: a recorded cause, an ETA past the promise, or a promise already broken.
