@@ -4,7 +4,8 @@
 -- budget spends nothing of the others. One statement, one round trip; exact across instances,
 -- because the rows are locked (in one order, so two calls never deadlock) before they are checked.
 --
--- Keys name their tenant inside ('t:<tenant>:customer:subject:<id>') and carry no customer data.
+-- Keys name their tenant inside ('t:<tenant>:customer:subject:<id>') and carry no customer data. Buckets are created by
+-- the service in a statement of their own (src/ratelimit/windows.ts) before they are first spent.
 -- No RLS: the table holds counters, not tenant rows. UNLOGGED: a crash empties it, which costs at
 -- most one window (a minute) of slack, and the hot path writes no WAL for it.
 create unlogged table mcp_budget_windows (
@@ -19,7 +20,8 @@ grant select, insert, update, delete on mcp_budget_windows to commerce_app;
 
 -- For each budget i: key p_keys[i], the call costs p_costs[i], the window allows p_caps[i] points and
 -- lasts p_windows_ms[i]. Returns one row per budget with the points spent in its window after this
--- call (charged or not), when the window ends (ms from now), and whether the call was charged.
+-- call (charged or not), when the window ends (ms from now), and whether the call was charged; no
+-- rows at all when a bucket does not exist yet (see below).
 create function app.spend_budgets(p_keys text[], p_costs integer[], p_caps integer[], p_windows_ms bigint[])
   returns table (budget_key text, spent integer, resets_in_ms bigint, charged boolean)
   language plpgsql volatile security invoker set search_path = pg_catalog, public
@@ -34,21 +36,20 @@ declare
 begin
   -- Lock the call's buckets in one order (descending: the tenant's bucket 't:<tenant>:<kind>', the
   -- one every call of the tenant needs, is taken last and held shortest) and check them in the same
-  -- statement. From here to commit no other call reads or charges them. Buckets that do not exist
-  -- yet (a new token, or one swept away) are created and the buckets locked again.
-  loop
-    now_ms := (extract(epoch from clock_timestamp()) * 1000)::bigint;
-    select count(*), bool_and(l.fresh + w.cost <= w.cap), array_agg(l.key), array_agg(l.fresh),
-           array_agg(case when l.ends_at <= now_ms then w.win else l.ends_at - now_ms end)
-      into locked, fits, ks, ps, rs
-      from (select b.key, b.ends_at, case when b.ends_at <= now_ms then 0 else b.points end as fresh
-              from mcp_budget_windows b where b.key = any (p_keys) order by b.key desc for update) as l
-      join unnest(p_keys, p_costs, p_caps, p_windows_ms) as w(k, cost, cap, win) on w.k = l.key;
-    exit when locked = cardinality(p_keys);
-    insert into mcp_budget_windows (key, points, ends_at)
-      select w.k, 0, now_ms + w.win from unnest(p_keys, p_windows_ms) as w(k, win) order by w.k desc
-      on conflict (key) do nothing;
-  end loop;
+  -- statement. From here to commit no other call reads or charges them.
+  now_ms := (extract(epoch from clock_timestamp()) * 1000)::bigint;
+  select count(*), bool_and(l.fresh + w.cost <= w.cap), array_agg(l.key), array_agg(l.fresh),
+         array_agg(case when l.ends_at <= now_ms then w.win else l.ends_at - now_ms end)
+    into locked, fits, ks, ps, rs
+    from (select b.key, b.ends_at, case when b.ends_at <= now_ms then 0 else b.points end as fresh
+            from mcp_budget_windows b where b.key = any (p_keys) order by b.key desc for update) as l
+    join unnest(p_keys, p_costs, p_caps, p_windows_ms) as w(k, cost, cap, win) on w.k = l.key;
+  -- A bucket that does not exist yet (a new token or person, or one swept away): no rows. The
+  -- caller creates the buckets in a statement of its own, holding no lock, and asks again; creating
+  -- them here, while holding locks, could deadlock with another call doing the same.
+  if locked < cardinality(p_keys) then
+    return;
+  end if;
   if fits then
     return query
       update mcp_budget_windows b

@@ -38,21 +38,48 @@ export class PostgresWindows implements BudgetWindows {
   }
 
   async spend(charges: readonly Charge[]): Promise<Spent> {
-    const rows = await this.#sql.unsafe<{ budget_key: string; spent: number; resets_in_ms: string; charged: boolean }[]>(
-      'select budget_key, spent, resets_in_ms, charged from app.spend_budgets($1::text[], $2::int[], $3::int[], $4::bigint[])',
-      [charges.map((c) => c.key), charges.map((c) => c.cost), charges.map((c) => c.cap), charges.map((c) => c.windowMs)] as never[],
-      { prepare: true },
-    );
+    const keys = charges.map((c) => c.key);
+    const windows = charges.map((c) => c.windowMs);
+    let rows = await this.#spendOnce(charges);
+    // No rows: a budget has no bucket yet. Created in a statement of their own (holding no lock, in
+    // one key order, so two callers cannot deadlock), then asked again; a sweep racing with us can
+    // only make this happen once more.
+    for (let attempt = 0; rows.length === 0; attempt++) {
+      if (attempt === 3) throw new Error('budget buckets could not be created');
+      await this.#sql`insert into mcp_budget_windows (key, points, ends_at)
+        select w.k, 0, (extract(epoch from clock_timestamp()) * 1000)::bigint + w.win
+          from unnest(${keys}::text[], ${windows}::bigint[]) as w(k, win) order by w.k desc
+        on conflict (key) do nothing`;
+      rows = await this.#spendOnce(charges);
+    }
     this.#sweepNowAndThen();
     const byKey = new Map(rows.map((r) => [r.budget_key, r]));
     return {
-      charged: rows[0]?.charged ?? false,
+      charged: rows[0]!.charged,
       states: charges.map((c) => {
         const r = byKey.get(c.key);
         if (!r) throw new Error(`budget ${c.key} missing from the store's answer`);
         return { key: c.key, spent: r.spent, resetsInMs: Number(r.resets_in_ms) };
       }),
     };
+  }
+
+  /** One call of the statement; a deadlock (which should not happen: one lock order) rolled it back, so it is asked again. */
+  async #spendOnce(charges: readonly Charge[], attempt = 0): Promise<{ budget_key: string; spent: number; resets_in_ms: string; charged: boolean }[]> {
+    try {
+      return await this.#statement(charges);
+    } catch (error) {
+      if ((error as { code?: string }).code === '40P01' && attempt < 2) return this.#spendOnce(charges, attempt + 1);
+      throw error;
+    }
+  }
+
+  #statement(charges: readonly Charge[]) {
+    return this.#sql.unsafe<{ budget_key: string; spent: number; resets_in_ms: string; charged: boolean }[]>(
+      'select budget_key, spent, resets_in_ms, charged from app.spend_budgets($1::text[], $2::int[], $3::int[], $4::bigint[])',
+      [charges.map((c) => c.key), charges.map((c) => c.cost), charges.map((c) => c.cap), charges.map((c) => c.windowMs)] as never[],
+      { prepare: true },
+    );
   }
 
   /** Ended windows are deleted once a minute, off the hot path; a failure only leaves rows for later. */
