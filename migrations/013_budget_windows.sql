@@ -4,8 +4,9 @@
 -- budget spends nothing of the others. One statement, one round trip; exact across instances,
 -- because the rows are locked (in one order, so two calls never deadlock) before they are checked.
 --
--- Keys name their tenant inside ('t:<tenant>:customer:subject:<id>') and carry no customer data. Buckets are created by
--- the service in a statement of their own (src/ratelimit/windows.ts) before they are first spent.
+-- Keys name their tenant inside ('t:<tenant>:customer:subject:<id>') and carry no customer data.
+-- Buckets are created by the service in a statement of their own (src/ratelimit/windows.ts)
+-- before they are first spent.
 -- No RLS: the table holds counters, not tenant rows. UNLOGGED: a crash empties it, which costs at
 -- most one window (a minute) of slack, and the hot path writes no WAL for it.
 create unlogged table mcp_budget_windows (
