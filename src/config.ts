@@ -1,5 +1,6 @@
 // The one module that reads process.env. Parsed once with zod; bad values stop start-up with a
 // message naming the variable.
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -36,10 +37,17 @@ const environment = z.object({
   // Development only: lets Client ID Metadata Documents and redirect checks reach loopback/private
   // hosts. Never honoured when NODE_ENV=production.
   ALLOW_PRIVATE_NETWORK_FETCH: bool.default(false),
-  // Which proxies' X-Forwarded-For to believe (express "trust proxy"): per-IP limits on sign-in and
-  // tokens count the client's address, not the proxy's. Comma-separated addresses/CIDRs or names
-  // express knows (loopback, linklocal, uniquelocal).
-  TRUST_PROXY: z.string().regex(/^[\w.:/, -]+$/).default('loopback'),
+  // L4: which proxies' X-Forwarded-For/-Host/-Proto to believe (express "trust proxy"), so per-IP
+  // limits on sign-in and tokens count the client's address, not the proxy's. Default: nobody.
+  // Comma-separated addresses/CIDRs (or loopback, linklocal, uniquelocal), or a hop count.
+  TRUST_PROXY: z.string().default('none').transform((value, ctx) => {
+    const parsed = parseTrustProxy(value);
+    if (typeof parsed === 'string') {
+      ctx.addIssue({ code: 'custom', message: parsed });
+      return z.NEVER;
+    }
+    return parsed;
+  }),
   // Where rate-limit budgets are counted: 'postgres' is shared by every instance (the truth);
   // 'memory' is per process, for a single instance only; 'off' counts nothing on MCP calls and is
   // refused in production (it exists so `npm run bench` can show what the limits cost).
@@ -65,6 +73,40 @@ const environment = z.object({
 
 export type Environment = z.infer<typeof environment>;
 
+/**
+ * Whom express believes about the client (its "trust proxy" setting): `false` is nobody (the socket's
+ * peer is the client), a number is that many proxies in front, a list is the proxies' own addresses.
+ */
+export type TrustProxy = false | number | string[];
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function validProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  if (prefix === undefined) return true;
+  // A /0 is every address: the same as trusting everyone.
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** L4: parses TRUST_PROXY; a string is the reason it is refused. Trusting every sender is never accepted. */
+export function parseTrustProxy(value: string): TrustProxy | string {
+  const v = value.trim().toLowerCase();
+  if (v === '' || v === 'none' || v === 'false') return false;
+  if (v === 'true' || v === '*' || v === 'all') return 'trusting every sender would let any client choose its own address; list the proxies instead';
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    if (hops === 0) return false;
+    return hops <= 10 ? hops : 'a hop count is at most 10';
+  }
+  const entries = v.split(',').map((e) => e.trim()).filter(Boolean);
+  const bad = entries.filter((e) => !validProxyEntry(e));
+  if (bad.length) return `not an address, CIDR or loopback/linklocal/uniquelocal: ${bad.join(', ')}`;
+  return entries;
+}
+
 export interface Config {
   env: Environment['NODE_ENV'];
   publicListener: { host: string; port: number };
@@ -82,7 +124,7 @@ export interface Config {
   logLevel: Environment['LOG_LEVEL'];
   seedDemo: boolean;
   allowPrivateNetworkFetch: boolean;
-  trustProxy: string[];
+  trustProxy: TrustProxy;
   rateLimitStore: 'postgres' | 'memory' | 'off';
   rateLimitBudgets: { token: Budget; subject: Budget; client: Budget; tenant: Budget };
   rateLimitSubjectSharePercent: number;
@@ -127,7 +169,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     seedDemo: e.SEED_DEMO,
     allowPrivateNetworkFetch: e.ALLOW_PRIVATE_NETWORK_FETCH && e.NODE_ENV !== 'production',
-    trustProxy: e.TRUST_PROXY.split(',').map((p) => p.trim()).filter(Boolean),
+    trustProxy: e.TRUST_PROXY,
     rateLimitStore: e.RATE_LIMIT_STORE,
     rateLimitBudgets: {
       token: { points: e.RATE_LIMIT_TOKEN_PER_MINUTE, durationSeconds: 60 },

@@ -30,6 +30,18 @@ test('rate limits cannot be switched off in production', () => {
   assert.equal(loadConfig({ NODE_ENV: 'test', RATE_LIMIT_STORE: 'off' }).rateLimitStore, 'off');
 });
 
+test('L4 TRUST_PROXY trusts nobody by default; addresses, CIDRs or a hop count when configured; never everyone', () => {
+  assert.equal(loadConfig({}).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: 'none' }).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: '0' }).trustProxy, false);
+  assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+  assert.deepEqual(loadConfig({ TRUST_PROXY: '10.0.0.5, 192.168.0.0/16,::1,fd00::/8, loopback' }).trustProxy,
+    ['10.0.0.5', '192.168.0.0/16', '::1', 'fd00::/8', 'loopback']);
+  for (const bad of ['true', '*', '0.0.0.0/0', '::/0', '10.0.0.0/33', 'proxy.example', '11', '10.0.0.1/8/1']) {
+    assert.throws(() => loadConfig({ TRUST_PROXY: bad }), (e: unknown) => e instanceof ConfigError && /TRUST_PROXY/.test(e.message), bad);
+  }
+});
+
 test('O13 SIGN_IN_DEVICE_KEY: at least 32 characters, else start-up stops; unset means DATA_DIR keeps one', () => {
   assert.throws(() => loadConfig({ SIGN_IN_DEVICE_KEY: 'x'.repeat(31) }), /SIGN_IN_DEVICE_KEY/);
   assert.equal(loadConfig({ SIGN_IN_DEVICE_KEY: 'x'.repeat(32) }).signInDeviceKey, 'x'.repeat(32));

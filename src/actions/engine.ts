@@ -402,6 +402,30 @@ export async function rejectAction(tx: Tx, d: Decision): Promise<DecisionOutcome
   return { status: 'rejected', action_id: row.id, message: `rejected (action ${row.id})` };
 }
 
+/** The reason recorded when a requester withdraws their own action. */
+export const WITHDRAWN_REASON = 'withdrawn by the requester';
+
+/**
+ * The requester withdraws their own pending action: it will never run. Recorded as rejected by
+ * the requester (the status the agent reads stays one of the five), with WITHDRAWN_REASON unless
+ * they gave one; only the requester may withdraw.
+ */
+export async function withdrawAction(tx: Tx, d: Decision): Promise<DecisionOutcome> {
+  const open = await openForDecision(tx, d);
+  if ('refused' in open) return open.refused;
+  const { row } = open;
+  if (row.requested_by !== d.staffId) return refuse(tx, d, row, 'four_eyes', 'only the requester withdraws an action; approvers reject it');
+  const reason = d.reason?.trim() || WITHDRAWN_REASON;
+  await tx`update pending_actions set status = 'rejected', decided_by = ${d.staffId}, decided_at = now(), decision_reason = ${reason}
+           where tenant_id = ${d.tenantId} and id = ${row.id} and status = 'pending'`;
+  await recordAudit(tx, {
+    tenantId: d.tenantId, event: 'action.rejected', outcome: 'ok', actorKind: 'staff', actorId: d.staffId, clientId: d.clientId,
+    tokenId: d.tokenId ?? null, requestId: d.requestId ?? null, tool: row.tool,
+    detail: { action_id: row.id, requested_by: row.requested_by, reason, withdrawn: true },
+  });
+  return { status: 'rejected', action_id: row.id, message: `withdrawn (action ${row.id})` };
+}
+
 async function markExpired(tx: Tx, tenantId: string, id: string, tool: string): Promise<void> {
   const rows = await tx`update pending_actions set status = 'expired', decided_at = now(), decision_reason = 'expired without a decision'
                         where tenant_id = ${tenantId} and id = ${id} and status = 'pending' returning id`;

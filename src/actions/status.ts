@@ -77,12 +77,74 @@ export async function getActionStatus(tx: Tx, tenantId: string, actionId: string
   return row ? view(row) : null;
 }
 
-export async function listActions(tx: Tx, tenantId: string, options: { status?: string; limit?: number } = {}): Promise<ActionStatus[]> {
+export interface ActionFilter {
+  status?: string;
+  /** Only this write tool's actions. */
+  tool?: string;
+  /** Only actions this staff member requested. */
+  requestedBy?: string;
+  limit?: number;
+}
+
+export async function listActions(tx: Tx, tenantId: string, options: ActionFilter = {}): Promise<ActionStatus[]> {
   const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
   const rows = await tx<Row[]>`${select(tx, tenantId)}
     ${options.status ? tx`and a.status = ${options.status}::action_status` : tx``}
+    ${options.tool ? tx`and a.tool = ${options.tool}` : tx``}
+    ${options.requestedBy && z.uuid().safeParse(options.requestedBy).success ? tx`and a.requested_by = ${options.requestedBy}` : tx``}
     order by a.created_at ${options.status === 'pending' ? tx`asc` : tx`desc`} limit ${limit}`;
   return rows.map(view);
+}
+
+/** One entry of an action's history, from the audit log (migrations/015_action_history.sql). */
+export interface ActionHistoryEntry {
+  at: string;
+  event: string;
+  outcome: string;
+  actor_kind: string;
+  actor_name: string | null;
+  client_id: string | null;
+  detail: Record<string, unknown>;
+}
+
+/** The audit entries that name this action, oldest first. Runs in a staff context (audit_events_read). */
+export async function actionHistory(tx: Tx, tenantId: string, actionId: string): Promise<ActionHistoryEntry[]> {
+  if (!z.uuid().safeParse(actionId).success) return [];
+  const rows = await tx<{ at: Date; event: string; outcome: string; actor_kind: string; actor_name: string | null; client_id: string | null; detail: Record<string, unknown> | null }[]>`
+    select e.at, e.event, e.outcome, e.actor_kind, s.name as actor_name, e.client_id, e.detail
+    from audit_events e
+    left join staff s on s.tenant_id = e.tenant_id and e.actor_kind = 'staff' and s.id::text = e.actor_id
+    where e.tenant_id = ${tenantId} and e.detail->>'action_id' = ${actionId} and e.event like 'action.%'
+    order by e.seq limit 200`;
+  return rows.map((r) => ({ at: r.at.toISOString(), event: r.event, outcome: r.outcome, actor_kind: r.actor_kind, actor_name: r.actor_name,
+    client_id: r.client_id, detail: r.detail ?? {} }));
+}
+
+/**
+ * Why an action waited (or ran at once): the engine's decision as recorded when it was requested
+ * ("phase 1: every write waits for approval", "amount_cents 6000 is above the limit 5000").
+ */
+export function waitReasonOf(history: readonly ActionHistoryEntry[]): string | null {
+  const requested = history.find((h) => h.event === 'action.requested');
+  return typeof requested?.detail.decision === 'string' ? requested.detail.decision : null;
+}
+
+/** Why each of these actions waited, in one query (for the console's list). */
+export async function waitReasons(tx: Tx, tenantId: string, actionIds: readonly string[]): Promise<Map<string, string>> {
+  const ids = actionIds.filter((id) => z.uuid().safeParse(id).success);
+  if (!ids.length) return new Map();
+  const rows = await tx<{ action_id: string; decision: string | null }[]>`
+    select e.detail->>'action_id' as action_id, e.detail->>'decision' as decision from audit_events e
+    where e.tenant_id = ${tenantId} and e.detail->>'action_id' in ${tx(ids)} and e.event = 'action.requested'`;
+  return new Map(rows.filter((r) => r.decision).map((r) => [r.action_id, r.decision!]));
+}
+
+/** The tenant's staff who have requested actions (the console's requester filter). */
+export async function requesters(tx: Tx, tenantId: string): Promise<{ id: string; name: string; email: string }[]> {
+  return tx<{ id: string; name: string; email: string }[]>`
+    select s.id, s.name, s.email from staff s
+    where s.tenant_id = ${tenantId} and exists (select 1 from pending_actions a where a.tenant_id = s.tenant_id and a.requested_by = s.id)
+    order by s.name, s.email`;
 }
 
 /**
@@ -164,4 +226,33 @@ export async function updateActionSettings(tx: Tx, tenantId: string, next: Actio
     detail: { before, after: v },
   });
   return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shop's time zone (migrations/015_action_history.sql): how the console shows times.
+
+/** An IANA zone name the runtime knows ("Europe/Amsterdam"); Intl is the judge. */
+export const timeZoneSchema = z.string().trim().min(1).max(64).regex(/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/, 'not a time zone name')
+  .refine((zone) => { try { new Intl.DateTimeFormat('en', { timeZone: zone }); return true; } catch { return false; } }, 'not a time zone this service knows');
+
+/** The shop's time zone, or null (UTC). */
+export async function readTimeZone(tx: Tx, tenantId: string): Promise<string | null> {
+  const [row] = await tx<{ time_zone: string | null }[]>`select time_zone from tenant_settings where tenant_id = ${tenantId}`;
+  const zone = timeZoneSchema.safeParse(row?.time_zone ?? '');
+  return zone.success ? zone.data : null;
+}
+
+/** Sets the shop's time zone (null: UTC). Tenant admins only (RLS); audited with before and after. */
+export async function updateTimeZone(tx: Tx, tenantId: string, zone: string | null, by: { actor: Actor | 'owner'; clientId: string; requestId?: string | null }): Promise<void> {
+  const next = zone === null ? null : timeZoneSchema.parse(zone);
+  const before = await readTimeZone(tx, tenantId);
+  if (before === next) return;
+  const updated = await tx`update tenant_settings set time_zone = ${next}, updated_at = now() where tenant_id = ${tenantId} returning tenant_id`;
+  if (updated.length === 0) throw new ActionRefused('only a tenant admin may change the time zone', 'forbidden');
+  const actor = by.actor;
+  await recordAudit(tx, {
+    tenantId, event: 'settings.time_zone_changed', outcome: 'ok', actorKind: actor === 'owner' ? 'system' : actor.kind === 'staff' ? 'staff' : 'system',
+    actorId: actor !== 'owner' && actor.kind === 'staff' ? actor.staffId : null, clientId: by.clientId, requestId: by.requestId ?? null,
+    detail: { before, after: next },
+  });
 }

@@ -29,10 +29,11 @@ const USAGE = `usage: npm run attack -- --target <public base URL> [options]
   --client-id <id> --redirect-uri <uri>   use a pre-registered public client instead of registering one
   --database-url <URL>          owner or superuser URL of the deployment's PostgreSQL (local only): R rows
   --app-database-url <URL>      the application role's URL (derived from --database-url when absent)
+  --log-file <path>             the service's log (JSON lines), to scan for secrets after the run (L1)
   --only <ids>                  comma-separated row ids, e.g. O1,M7
   --json <file>                 write the JSON report there
   --timeout <ms>                per-request timeout (default 10000)
-  --no-rotate-source            do not give each attack its own X-Forwarded-For address on loopback targets
+  --no-rotate-source            do not give each attack its own loopback source address (127.x.y.z) on loopback targets
   --i-own-this-target           allow targets that are not on this machine`;
 
 export class UsageError extends Error {}
@@ -69,7 +70,7 @@ export function parseOptions(argv: string[], log: (line: string) => void = conso
       staff: { type: 'string' }, approver: { type: 'string' }, returns: { type: 'string' },
       'client-id': { type: 'string' }, 'redirect-uri': { type: 'string' },
       'database-url': { type: 'string' }, 'app-database-url': { type: 'string' }, 'app-role': { type: 'string', default: 'commerce_app' },
-      only: { type: 'string' }, json: { type: 'string' }, timeout: { type: 'string', default: '10000' },
+      only: { type: 'string' }, json: { type: 'string' }, timeout: { type: 'string', default: '10000' }, 'log-file': { type: 'string' },
       'no-rotate-source': { type: 'boolean', default: false }, 'i-own-this-target': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -109,6 +110,7 @@ export function parseOptions(argv: string[], log: (line: string) => void = conso
     client: values['client-id'] ? { clientId: values['client-id'], redirectUri: values['redirect-uri']! } : undefined,
     timeoutMs,
     rotateSourceAddress: !values['no-rotate-source'] && urls.every(isLoopbackUrl),
+    logFile: values['log-file'],
     only: values.only ? values.only.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean) : [],
     log,
     json: values.json,

@@ -30,8 +30,10 @@ export interface AttackOptions {
   /** A pre-registered public client to use instead of dynamic registration, with its redirect URI. */
   client?: { clientId: string; redirectUri: string };
   timeoutMs: number;
-  /** Give each attack its own X-Forwarded-For address (loopback targets only; see http.ts). */
+  /** Give each attack its own loopback source address (loopback targets only; see http.ts). */
   rotateSourceAddress: boolean;
+  /** The service's log file, when the tester can read it (L1 scans it for the secrets the suite received). */
+  logFile?: string;
   /** Row ids to run (all when empty). */
   only: string[];
   log: (line: string) => void;

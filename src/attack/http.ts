@@ -2,30 +2,53 @@
 // suite reads `Location` itself), and a minimal cookie-keeping browser for the login and consent forms.
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 
 export interface HttpConfig {
   timeoutMs: number;
   /**
-   * Sent as X-Forwarded-For on every request when set. Only used against loopback targets, which
-   * trust a loopback proxy (express `trust proxy: loopback`): each attack then has its own client
-   * address, so one attack's per-IP throttling does not bleed into the next.
+   * The local address connections are made from, when set: against a loopback target each row gets
+   * a loopback address of its own (127.x.y.z), so one attack's per-IP throttling does not bleed into
+   * the next. A real source address, not a forwarded header: the service believes X-Forwarded-For
+   * from nobody unless its operator says so (L4).
    */
-  forwardedFor?: string;
+  sourceAddress?: string;
 }
 
+/** Our token shapes (src/authz/tokens.ts): what L1 looks for in the service log. */
+export const TOKEN_SHAPE = /cmcp_(?:at|rt|code|secret|csrf|confirm)_[A-Za-z0-9_-]{16,}/g;
+const MAX_RECEIVED = 10_000;
+
 export class Http {
+  /** Secrets the service handed the suite (cookie values, codes in redirects, tokens in JSON): L1 looks for each in the log. */
+  readonly received = new Set<string>();
+
   constructor(readonly config: HttpConfig) {}
 
   async fetch(url: string | URL, init: RequestInit & { timeoutMs?: number } = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.config.forwardedFor && !headers.has('x-forwarded-for')) headers.set('x-forwarded-for', this.config.forwardedFor);
     const { timeoutMs, ...rest } = init;
-    return fetch(url, { ...rest, headers, redirect: 'manual', signal: init.signal ?? AbortSignal.timeout(timeoutMs ?? this.config.timeoutMs) });
+    const signal = init.signal ?? AbortSignal.timeout(timeoutMs ?? this.config.timeoutMs);
+    const res = this.config.sourceAddress
+      ? await fetchFrom(this.config.sourceAddress, url, { ...rest, signal })
+      : await fetch(url, { ...rest, redirect: 'manual', signal });
+    this.#remember(res.headers);
+    return res;
+  }
+
+  #keep(value: string | undefined): void {
+    if (value && value.length >= 16 && this.received.size < MAX_RECEIVED) this.received.add(value);
+  }
+
+  #remember(headers: Headers): void {
+    for (const c of headers.getSetCookie()) this.#keep(/^[^=]*=([^;]*)/.exec(c)?.[1]);
+    const location = headers.get('location');
+    if (location?.includes('code=')) this.#keep(new URL(location, 'http://x.invalid').searchParams.get('code') ?? undefined);
   }
 
   async json(url: string | URL, init: RequestInit & { timeoutMs?: number } = {}): Promise<{ status: number; headers: Headers; body: Record<string, unknown>; text: string }> {
     const res = await this.fetch(url, init);
     const text = await res.text();
+    if (text.includes('cmcp_')) for (const m of text.matchAll(TOKEN_SHAPE)) this.#keep(m[0]);
     let body: Record<string, unknown> = {};
     try { body = JSON.parse(text) as Record<string, unknown>; } catch { /* not JSON: the caller looks at text */ }
     return { status: res.status, headers: res.headers, body, text };
@@ -37,6 +60,38 @@ export class Http {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(form).toString(),
     });
   }
+}
+
+/**
+ * fetch's contract (a web Response, redirects not followed, aborted by `signal`) over node:http, whose
+ * requests can choose their local address (fetch in Node 20 cannot without the undici package).
+ */
+async function fetchFrom(localAddress: string, url: string | URL, init: RequestInit & { signal: AbortSignal }): Promise<Response> {
+  // Request normalises the body (string, form, bytes) and its content type the way fetch would.
+  const request = new Request(url, { ...init, redirect: 'manual' });
+  const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
+  const headers: Record<string, string> = { accept: '*/*', 'user-agent': 'commerce-mcp-attack-suite' };
+  request.headers.forEach((value, name) => { headers[name] = value; });
+  if (body) headers['content-length'] = String(body.length);
+  const u = new URL(request.url);
+  const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  const signal = init.signal;
+  return new Promise<Response>((resolve, reject) => {
+    const req = send(u, { method: request.method, headers, localAddress, family: 4, agent: false }, (res) => {
+      const h = new Headers();
+      for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+      const status = res.statusCode ?? 0;
+      const empty = [101, 103, 204, 205, 304].includes(status) || request.method === 'HEAD';
+      if (empty) res.resume();
+      resolve(new Response(empty ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status, statusText: res.statusMessage, headers: h }));
+    });
+    const abort = () => req.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+    req.on('close', () => signal.removeEventListener('abort', abort));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 export interface RawResponse {
@@ -67,6 +122,19 @@ export function rawRequest(url: string, options: { method?: string; headers?: Re
   });
 }
 
+/** Files `Set-Cookie` answers into a jar by name; an expired or emptied cookie leaves it. */
+export function keepCookies(jar: Map<string, string>, setCookies: readonly string[]): void {
+  for (const c of setCookies) {
+    const [pair = ''] = c.split(';');
+    const i = pair.indexOf('=');
+    if (i <= 0) continue;
+    const name = pair.slice(0, i);
+    const value = pair.slice(i + 1);
+    if (/max-age=0|expires=thu, 01 jan 1970/i.test(c) || value === '') jar.delete(name);
+    else jar.set(name, value);
+  }
+}
+
 /** A minimal browser: a cookie jar by name, same-origin form posts, no automatic redirects. */
 export class Browser {
   cookies = new Map<string, string>();
@@ -76,15 +144,7 @@ export class Browser {
     const headers = new Headers(init.headers);
     if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
     const res = await this.http.fetch(new URL(url, this.origin), { ...init, headers });
-    for (const c of res.headers.getSetCookie()) {
-      const [pair = ''] = c.split(';');
-      const i = pair.indexOf('=');
-      if (i <= 0) continue;
-      const name = pair.slice(0, i);
-      const value = pair.slice(i + 1);
-      if (/max-age=0|expires=thu, 01 jan 1970/i.test(c) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
+    keepCookies(this.cookies, res.headers.getSetCookie());
     return res;
   }
 

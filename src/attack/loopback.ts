@@ -4,6 +4,7 @@
 // account from many addresses). Plain node:http (fetch cannot choose its source address).
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { keepCookies } from './http.js';
 
 export interface AddressedResponse {
   status: number;
@@ -36,15 +37,7 @@ export class AddressedBrowser {
         res.on('error', reject);
         res.on('end', () => {
           const setCookies = res.headers['set-cookie'] ?? [];
-          for (const c of setCookies) {
-            const [pair = ''] = c.split(';');
-            const i = pair.indexOf('=');
-            if (i <= 0) continue;
-            const name = pair.slice(0, i);
-            const value = pair.slice(i + 1);
-            if (/max-age=0|expires=thu, 01 jan 1970/i.test(c) || value === '') this.cookies.delete(name);
-            else this.cookies.set(name, value);
-          }
+          keepCookies(this.cookies, setCookies);
           const retry = res.headers['retry-after'];
           resolve({
             status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'),

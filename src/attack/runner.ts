@@ -1,7 +1,9 @@
 // Runs the rows against one deployment and collects the report. Sequential rows first, the rows
-// that flood a per-IP or per-account budget last, slow-client rows alongside; each row bounded.
+// that flood a per-IP or per-account budget after them, slow-client rows alongside, and the rows
+// that read what the others left behind (L1: the service log) last of all; each row bounded.
 import { AttackContext, type AttackOptions } from './context.js';
 import { DatabaseProbe } from './database.js';
+import { Http } from './http.js';
 import { SetupError, type AttackRow, type Report, type ReportRow, type RowResult } from './types.js';
 import { ALL_ROWS } from './rows/index.js';
 
@@ -28,6 +30,17 @@ function toReportRow(row: AttackRow, r: RowResult, durationMs: number): ReportRo
   };
 }
 
+/** Whether requests to the target can be made from `address`. */
+async function canBind(ctx: AttackContext, address: string): Promise<boolean> {
+  const probe = new Http({ timeoutMs: ctx.options.timeoutMs, sourceAddress: address });
+  try {
+    await (await probe.fetch(`${ctx.options.target}/healthz`)).arrayBuffer();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function runSuite(options: AttackOptions, rows: readonly AttackRow[] = ALL_ROWS): Promise<Report> {
   const started = performance.now();
   const ctx = new AttackContext(options);
@@ -41,10 +54,14 @@ export async function runSuite(options: AttackOptions, rows: readonly AttackRow[
     }
   }
   if (databaseError) ctx.shared.set('databaseError', databaseError);
-  const sourcePrefix = `198.18.${parseInt(ctx.runId.slice(0, 2), 16)}`;
+  // Each row its own loopback source address (127.<run>.<row>.1), different on every run, when this
+  // machine lets the suite bind one (Linux routes all of 127/8 to loopback).
+  const sourcePrefix = `127.${(parseInt(ctx.runId.slice(0, 2), 16) % 254) + 1}`;
+  const rotate = options.rotateSourceAddress && await canBind(ctx, `${sourcePrefix}.250.1`);
+  if (options.rotateSourceAddress && !rotate) options.log('note: cannot bind a loopback source address of its own here; every row shares one address');
   const results = new Map<AttackRow, ReportRow>();
   const runOne = async (row: AttackRow, index: number) => {
-    if (options.rotateSourceAddress && !row.concurrent) ctx.http.config.forwardedFor = `${sourcePrefix}.${index + 1}`;
+    if (rotate && !row.concurrent) ctx.http.config.sourceAddress = `${sourcePrefix}.${index + 1}.1`;
     const t0 = performance.now();
     const r = await withinLimit(row, ctx);
     const reportRow = toReportRow(row, r, performance.now() - t0);
@@ -53,15 +70,16 @@ export async function runSuite(options: AttackOptions, rows: readonly AttackRow[
   };
   try {
     const background = selected.filter((r) => r.concurrent).map((r) => runOne(r, selected.indexOf(r)));
-    for (const row of selected.filter((r) => !r.concurrent && !r.flood)) {
+    for (const row of selected.filter((r) => !r.concurrent && !r.flood && !r.final)) {
       await ctx.renewTokens().catch(() => {});
       await runOne(row, selected.indexOf(row));
     }
-    for (const row of selected.filter((r) => !r.concurrent && r.flood)) {
+    for (const row of selected.filter((r) => !r.concurrent && r.flood && !r.final)) {
       await ctx.renewTokens().catch(() => {});
       await runOne(row, selected.indexOf(row));
     }
     await Promise.all(background);
+    for (const row of selected.filter((r) => !r.concurrent && r.final)) await runOne(row, selected.indexOf(row));
   } finally {
     await ctx.database?.close();
   }

@@ -28,6 +28,8 @@ export interface AttackRow {
   concurrent?: boolean;
   /** Floods a per-IP or per-account budget: runs after every other row. */
   flood?: boolean;
+  /** Reads what all the other rows left behind (the service log): runs last of all. */
+  final?: boolean;
   run(ctx: AttackContext): Promise<RowResult>;
 }
 

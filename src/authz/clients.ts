@@ -145,3 +145,16 @@ export async function createPreregisteredClient(tx: Tx | Sql, tenantId: string, 
                    ${grants}, ${method}, ${c.audience}, 'preregistered', ${c.scope ?? ''})`;
   return { clientId, secret };
 }
+
+/**
+ * Registered names of these clients (the approval console shows a client by its name). Needs the
+ * tenant's 'auth' context (oauth_clients RLS). Names of self-registered clients are their own
+ * claim: `selfRegistered` says so.
+ */
+export async function clientNames(tx: Tx, tenantId: string, clientIds: readonly string[]): Promise<Map<string, { name: string; selfRegistered: boolean }>> {
+  const ids = [...new Set(clientIds)].filter((id) => id.length <= 2048);
+  if (!ids.length) return new Map();
+  const rows = await tx<{ client_id: string; name: string; source: Client['source'] }[]>`
+    select client_id, name, source from oauth_clients where tenant_id = ${tenantId} and client_id in ${tx(ids)}`;
+  return new Map(rows.map((r) => [r.client_id, { name: r.name, selfRegistered: r.source !== 'preregistered' }]));
+}

@@ -40,15 +40,30 @@ ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
 </form>`, new URL(interaction.request.redirectUri).origin);
 }
 
-export function renderConsent(res: Response, ctx: PageContext, interaction: Interaction): void {
+/** The account signed in to the request, and where "Not you?" posts. */
+export interface SignedInAccount {
+  name: string;
+  email: string;
+  /** The staff role (internal endpoint), null for customers. */
+  role: string | null;
+  switchAction: string;
+}
+
+export function renderConsent(res: Response, ctx: PageContext, interaction: Interaction, account: SignedInAccount): void {
   const r = interaction.request;
   const redirectHost = new URL(r.redirectUri).host;
   const scopes = r.grantedScope ?? [];
   const client = clientLabel(r, ctx.tenantName);
+  const staff = r.resourceKind === 'internal';
   const idLine = /^https?:\/\//.test(r.clientId) ? html`<p class="muted">Client identity published at ${r.clientId}</p>` : '';
   sendPage(res, 200, `Allow ${client.name}?`, html`
 <h1>Allow ${client.name}${client.tag} to access your ${ctx.tenantName} account?</h1>
 ${client.warning}
+<p class="account">Signed in as <strong>${account.name}</strong> (${account.email})${account.role ? html` · ${account.role.replace(/_/g, ' ')}` : ''}.
+<a href="#switch-account">Not you?</a></p>
+${staff ? html`<p class="staff-access"><strong>This gives ${client.name} staff operations access to ${ctx.tenantName}.</strong>
+It acts as you, with your role’s permissions, on the shop’s internal operations endpoint, within the permissions listed below.
+Changes it asks for wait for an approver unless the shop’s guardrails let them run at once.</p>` : ''}
 ${idLine}
 <p>After you decide, you will be sent to <strong><code>${redirectHost}</code></strong>.</p>
 <p>It will be able to:</p>
@@ -57,5 +72,9 @@ ${idLine}
 <input type="hidden" name="csrf" value="${ctx.csrf}">
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny">Deny</button>
+</form>
+<form method="post" action="${account.switchAction}" class="switch-account" id="switch-account">
+<input type="hidden" name="csrf" value="${ctx.csrf}">
+<p class="muted">Not ${account.name}? <button type="submit" name="switch" value="1">Sign out and sign in as someone else</button></p>
 </form>`, new URL(r.redirectUri).origin);
 }

@@ -35,3 +35,12 @@ export function authorizationServerMetadataUrl(issuer: string): string {
   const u = new URL(issuer);
   return `${u.origin}/.well-known/oauth-authorization-server${u.pathname}`;
 }
+
+/**
+ * The approval console's page of one action (`<internal URL>/console/t/<slug>/actions/<id>`), from
+ * the internal endpoint a staff token is bound to; null for any other resource.
+ */
+export function consoleActionUrl(internalResource: string, actionId: string): string | null {
+  const m = /^(https?:\/\/[^/?#]+(?:\/[^?#]*)?)\/t\/([a-z0-9][a-z0-9-]{1,38}[a-z0-9])\/internal\/mcp$/.exec(internalResource);
+  return m && /^[0-9a-f-]{36}$/.test(actionId) ? `${m[1]}/console/t/${m[2]}/actions/${actionId}` : null;
+}

@@ -10,6 +10,7 @@ import { loginEndpoint } from './endpoints/login.js';
 import { metadataEndpoint } from './endpoints/metadata.js';
 import { registerEndpoint } from './endpoints/register.js';
 import { revokeEndpoint } from './endpoints/revoke.js';
+import { switchAccountEndpoint } from './endpoints/switch-account.js';
 import { tokenEndpoint } from './endpoints/token.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 import { Throttles } from './throttle.js';
@@ -21,6 +22,7 @@ export function authorizationServer(services: Services, throttles = new Throttle
   router.use(interactionPage(services));
   router.use(loginEndpoint(services, throttles, new SignInThrottle(services.sql)));
   router.use(consentEndpoint(services));
+  router.use(switchAccountEndpoint(services));
   router.use(tokenEndpoint(services, throttles));
   router.use(registerEndpoint(services, throttles));
   router.use(revokeEndpoint(services, throttles));

@@ -7,14 +7,21 @@
 //   GET  /console/t/:slug/login            sign-in form
 //   POST /console/t/:slug/login            email + password → session cookie
 //   POST /console/t/:slug/logout
-//   GET  /console/t/:slug                  pending actions and recent decisions
-//   POST /console/t/:slug/actions/:id      decision=approve|reject, reason
+//   GET  /console/t/:slug                  pending actions and recent decisions; ?status=&tool=&requester= filter
+//   GET  /console/t/:slug/actions/:id      one action: what it does, why it waits, history (what links point at)
+//   POST /console/t/:slug/actions/:id      decision=approve|reject (reason) | withdraw (the requester)
 //   GET  /console/t/:slug/settings         tenant admins: phase, guardrails, self-approval limit
 //   POST /console/t/:slug/settings
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import { approveAction, rejectAction, expireDueActions, ActionRefused } from '../actions/engine.js';
-import { actionContext, getActionStatus, listActions, readActionSettings, updateActionSettings } from '../actions/status.js';
-import { phaseSchema } from '../actions/guardrails.js';
+import { z } from 'zod';
+import { approveAction, rejectAction, withdrawAction, expireDueActions, ActionRefused } from '../actions/engine.js';
+import { tenantCurrency } from '../actions/executor.js';
+import {
+  actionContext, actionHistory, getActionStatus, listActions, readActionSettings, readTimeZone, requesters, timeZoneSchema, updateActionSettings, updateTimeZone, waitReasonOf, waitReasons,
+  type ActionStatus,
+} from '../actions/status.js';
+import { phaseSchema, WRITE_TOOLS } from '../actions/guardrails.js';
+import { clientNames } from '../authz/clients.js';
 import { recordAudit } from '../audit/record.js';
 import { TooManyRequests } from '../authz/errors.js';
 import { clientIp } from '../authz/http.js';
@@ -26,10 +33,13 @@ import { findTextDefect } from '../text/defects.js';
 import type { Services } from '../services.js';
 import type { Tenant } from '../tenants/directory.js';
 import { hashPassword, verifyPassword } from '../tenants/passwords.js';
-import { guardrailsFromForm, renderConsole, renderLogin, renderSettings, sendConsoleError, type PendingView } from './pages.js';
+import {
+  STATUS_FILTERS, guardrailsFromForm, moneyFromForm, renderActionPage, renderConsole, renderLogin, renderSettings, sendConsoleError,
+  type ActionView, type ConsoleFrame, type ListFilters,
+} from './pages.js';
 import {
   LOGIN_COOKIE, SESSION_COOKIE, SESSION_TTL_SECONDS, clearCookie, consolePath, createSession, formToken, formTokenValid, loginTokenValid,
-  newToken, readCookie, postFromConsoleOrigin, resumeSession, revokeSession, setCookie, type ConsoleSession,
+  newToken, postFromConsoleOrigin, readAsAuthStep, readCookie, resumeSession, revokeSession, setCookie, type ConsoleSession,
 } from './session.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -47,6 +57,36 @@ function equaliser(): Promise<string> {
 
 function decisionParts(a: { action_id: string; status: string; requested_at: string }): string[] {
   return ['decide', a.action_id, a.status, a.requested_at];
+}
+
+/** The list's filters (GET query): anything not one of the known values is no filter at all. */
+const listFilters = z.object({
+  status: z.enum(STATUS_FILTERS).optional().catch(undefined),
+  tool: z.enum(WRITE_TOOLS).optional().catch(undefined),
+  requester: z.string().regex(UUID).optional().catch(undefined),
+});
+
+/** Where a decision came from; the answer goes back there. */
+const NOTICE_OF: Record<string, string> = { executed: 'executed', rejected: 'rejected', failed: 'failed', withdrawn: 'withdrawn' };
+
+/** The shop's currency and time zone, who is signed in, and the sign-out form's token. */
+async function frameOf(tx: Tx, tenant: Tenant, session: ConsoleSession): Promise<ConsoleFrame> {
+  return { tenantName: tenant.name, slug: tenant.slug, me: session.staff, logoutCsrf: formToken(session, 'logout'),
+    currency: await tenantCurrency(tx, tenant.id), timeZone: (await readTimeZone(tx, tenant.id)) ?? 'UTC' };
+}
+
+/** The cards' data: the executor's current reading, client names, why each waits, form tokens. */
+async function viewsOf(tx: Tx, tenantId: string, session: ConsoleSession, actions: ActionStatus[], reasons?: Map<string, string>): Promise<ActionView[]> {
+  const clients = await readAsAuthStep(tx, session, (auth) => clientNames(auth, tenantId, actions.map((a) => a.client_id)));
+  const why = reasons ?? await waitReasons(tx, tenantId, actions.filter((a) => a.status === 'pending').map((a) => a.action_id));
+  const views: ActionView[] = [];
+  for (const action of actions) {
+    const pending = action.status === 'pending';
+    const { context, refusal } = pending ? await actionContext(tx, tenantId, action) : { context: null, refusal: null };
+    views.push({ action, context, refusal, csrf: pending ? formToken(session, ...decisionParts(action)) : null,
+      client: clients.get(action.client_id) ?? null, waitReason: why.get(action.action_id) ?? null });
+  }
+  return views;
 }
 
 export function approvalConsole(services: Services): Router {
@@ -169,17 +209,35 @@ export function approvalConsole(services: Services): Router {
     const tenant = tenantOf(res);
     await asSignedIn(req, res, async (tx, session) => {
       await expireDueActions(tx, tenant.id);
-      const pendingActions = await listActions(tx, tenant.id, { status: 'pending', limit: 100 });
-      const pending: PendingView[] = [];
-      for (const action of pendingActions) {
-        const { context, refusal } = await actionContext(tx, tenant.id, action);
-        pending.push({ action, context, refusal, csrf: formToken(session, ...decisionParts(action)) });
-      }
-      const recent = (await listActions(tx, tenant.id, { limit: 40 })).filter((a) => a.status !== 'pending').slice(0, 25);
+      const q = listFilters.parse({ status: req.query.status || undefined, tool: req.query.tool || undefined, requester: req.query.requester || undefined });
+      const filters: ListFilters = q;
+      const scope = { tool: q.tool, requestedBy: q.requester };
+      const pendingActions = !q.status || q.status === 'pending' ? await listActions(tx, tenant.id, { ...scope, status: 'pending', limit: 100 }) : [];
+      const decided = q.status === 'pending' ? []
+        : q.status ? await listActions(tx, tenant.id, { ...scope, status: q.status, limit: 100 })
+        : (await listActions(tx, tenant.id, { ...scope, limit: 60 })).filter((a) => a.status !== 'pending').slice(0, 40);
+      const pending = await viewsOf(tx, tenant.id, session, pendingActions);
+      const frame = await frameOf(tx, tenant, session);
+      const people = await requesters(tx, tenant.id);
       const done = typeof req.query.done === 'string' ? req.query.done : undefined;
       const action = typeof req.query.action === 'string' && UUID.test(req.query.action) ? req.query.action : undefined;
-      return () => renderConsole(res, { tenantName: tenant.name, slug: tenant.slug, me: session.staff, pending, recent,
-        logoutCsrf: formToken(session, 'logout'), notice: done, noticeAction: action });
+      return () => renderConsole(res, { frame, pending, decided, filters, requesters: people, notice: done, noticeAction: action });
+    });
+  });
+
+  router.get('/console/t/:slug/actions/:id', resolve, async (req, res) => {
+    const tenant = tenantOf(res);
+    const id = String(req.params.id);
+    await asSignedIn(req, res, async (tx, session) => {
+      await expireDueActions(tx, tenant.id);
+      const action = UUID.test(id) ? await getActionStatus(tx, tenant.id, id) : null;
+      if (!action) return () => sendConsoleError(res, 404, tenant.slug, 'No such action.');
+      const entries = await actionHistory(tx, tenant.id, id);
+      const reason = waitReasonOf(entries);
+      const [view] = await viewsOf(tx, tenant.id, session, [action], new Map(reason ? [[id, reason]] : []));
+      const frame = await frameOf(tx, tenant, session);
+      const done = typeof req.query.done === 'string' ? req.query.done : undefined;
+      return () => renderActionPage(res, { frame, view: view!, history: entries, notice: done });
     });
   });
 
@@ -199,14 +257,18 @@ export function approvalConsole(services: Services): Router {
       }
       const decision = req.body?.decision;
       const reason = typeof req.body?.reason === 'string' ? req.body.reason.trim().slice(0, 1000) : '';
-      if (decision !== 'approve' && decision !== 'reject') return () => sendConsoleError(res, 400, tenant.slug, 'Choose approve or reject.');
+      if (decision !== 'approve' && decision !== 'reject' && decision !== 'withdraw') return () => sendConsoleError(res, 400, tenant.slug, 'Choose approve or reject.');
       if (decision === 'reject' && !reason) return () => sendConsoleError(res, 400, tenant.slug, 'A rejection needs a reason. Go back and write one.');
       const d = { tenantId: tenant.id, actionId: id, staffId: session.staff.staffId, reason: reason || null, clientId: CLIENT_ID, requestId: String(req.id) };
-      const outcome = decision === 'approve' ? await approveAction(tx, d) : await rejectAction(tx, d);
+      const outcome = decision === 'approve' ? await approveAction(tx, d) : decision === 'withdraw' ? await withdrawAction(tx, d) : await rejectAction(tx, d);
       if (outcome.status === 'refused') {
         return () => sendConsoleError(res, outcome.code === 'not_pending' || outcome.code === 'expired' ? 409 : 403, tenant.slug, outcome.message);
       }
-      return () => res.redirect(303, `${consolePath(tenant.slug)}?done=${outcome.status}&action=${id}`);
+      const notice = NOTICE_OF[decision === 'withdraw' ? 'withdrawn' : outcome.status] ?? outcome.status;
+      // Back where the form was: the action's own page, or the list.
+      return () => res.redirect(303, req.body?.from === 'page'
+        ? `${consolePath(tenant.slug)}/actions/${id}?done=${notice}`
+        : `${consolePath(tenant.slug)}?done=${notice}&action=${id}`);
     });
   });
 
@@ -225,7 +287,8 @@ export function approvalConsole(services: Services): Router {
       if (refused) return refused;
       const settings = await readActionSettings(tx, tenant.id);
       const csrf = formToken(session, ...settingsParts(await settingsStamp(tx, tenant.id)));
-      return () => renderSettings(res, { tenantName: tenant.name, slug: tenant.slug, settings, saved: req.query.saved === '1', csrf });
+      const frame = await frameOf(tx, tenant, session);
+      return () => renderSettings(res, { frame, settings, saved: req.query.saved === '1', csrf });
     });
   });
 
@@ -239,16 +302,23 @@ export function approvalConsole(services: Services): Router {
         return () => sendConsoleError(res, 409, tenant.slug, 'The settings changed since this form was shown (or it expired). Reload and try again.');
       }
       const current = await readActionSettings(tx, tenant.id);
-      const again = (error: string): Reply => () => renderSettings(res, { tenantName: tenant.name, slug: tenant.slug, settings: current, error, status: 400,
+      const frame = await frameOf(tx, tenant, session);
+      const again = (error: string): Reply => () => renderSettings(res, { frame, settings: current, error, status: 400,
         csrf: formToken(session, ...settingsParts(stamp)) });
       const phase = phaseSchema.safeParse(Number(req.body?.phase));
       if (!phase.success) return again('Choose phase 1, 2 or 3.');
-      const limit = Number(typeof req.body?.self_approval_limit_cents === 'string' ? req.body.self_approval_limit_cents.trim() || '0' : 'x');
-      if (!Number.isInteger(limit) || limit < 0) return again('The self-approval limit is a whole number of cents, 0 or more.');
-      const { guardrails, error } = guardrailsFromForm(req.body ?? {});
+      const self = moneyFromForm(typeof req.body?.self_approval_limit === 'string' ? req.body.self_approval_limit.trim() || '0' : 'x', frame.currency);
+      if (self.error || self.cents === undefined) return again(`The self-approval limit: enter ${self.error ?? 'an amount'} (${frame.currency}).`);
+      const limit = self.cents;
+      const { guardrails, error } = guardrailsFromForm(req.body ?? {}, frame.currency);
       if (error) return again(error);
+      const zoneField = typeof req.body?.time_zone === 'string' ? req.body.time_zone.trim() : '';
+      const zone = zoneField === '' || zoneField.toUpperCase() === 'UTC' ? null : timeZoneSchema.safeParse(zoneField);
+      if (zone && !zone.success) return again(`Time zone: ${zone.error.issues[0]?.message ?? 'not a time zone'} (an IANA name such as Europe/Amsterdam, or empty for UTC).`);
       try {
         await updateActionSettings(tx, tenant.id, { phase: phase.data, guardrails, selfApprovalLimitCents: limit },
+          { actor: { kind: 'staff', tenantId: tenant.id, staffId: session.staff.staffId, role: session.staff.role }, clientId: CLIENT_ID, requestId: String(req.id) });
+        await updateTimeZone(tx, tenant.id, zone ? zone.data! : null,
           { actor: { kind: 'staff', tenantId: tenant.id, staffId: session.staff.staffId, role: session.staff.role }, clientId: CLIENT_ID, requestId: String(req.id) });
       } catch (e) {
         if (e instanceof ActionRefused) return again(e.message);

@@ -128,3 +128,15 @@ export function postFromConsoleOrigin(req: Request, consoleOrigin: string): bool
   }
   return true;
 }
+
+/**
+ * Runs one read of the authorization server's tables (in the tenant's 'auth' context, as the
+ * session look-up does) and switches the transaction back to the signed-in staff member.
+ */
+export async function readAsAuthStep<T>(tx: Tx, session: ConsoleSession, read: (tx: Tx) => Promise<T>): Promise<T> {
+  const { tenantId, staffId, role } = session.staff;
+  await setRequestContext(tx, { kind: 'auth', tenantId });
+  const value = await read(tx);
+  await setRequestContext(tx, { kind: 'staff', tenantId, staffId, role });
+  return value;
+}

@@ -1,6 +1,7 @@
 // The two express applications: the public listener (authorization server, customer MCP endpoints)
 // and the internal listener (staff MCP endpoints, ops). Each endpoint module is mounted here.
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Services } from '../services.js';
@@ -12,6 +13,20 @@ import { errorHandler, notFound } from './errors.js';
 import { healthRoutes } from './health.js';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
+const MAX_LOGGED_PATH = 256;
+
+/** What the log says about a request: its id, method and path (the query string never: codes and state travel there). */
+function requestLine(req: IncomingMessage & { id?: unknown }): { id: unknown; method: string | undefined; path: string } {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  return { id: req.id, method: req.method, path: path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}…` : path };
+}
+
+/** What the log says about a response: its status only. */
+function responseLine(res: ServerResponse): { statusCode: number } {
+  return { statusCode: res.statusCode };
+}
 
 function baseApp(services: Services, listener: 'public' | 'internal'): Express {
   const app = express();
@@ -29,7 +44,11 @@ function baseApp(services: Services, listener: 'public' | 'internal'): Express {
         return id;
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
-      serializers: { req: (req) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }) },
+      // L1: the request log names what it writes and nothing else: no headers either way (cookies,
+      // Authorization, Set-Cookie, a Location carrying an authorization code), no query string, no
+      // body. The serializers get the raw objects (no pino-std-serializers copies on the hot path).
+      wrapSerializers: false,
+      serializers: { req: requestLine, res: responseLine },
     }),
   );
   app.use(healthRoutes(services));

@@ -32,7 +32,8 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     : typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status // body-parser etc.
     : 500;
   if (status >= 500) req.log?.error({ err }, 'request failed');
-  else req.log?.info({ err: { message: err?.message, type: err?.type } }, 'request rejected');
+  // L1: a parse error's message quotes the start of the body (V8: `"password=…" is not valid JSON`).
+  else req.log?.info({ err: err?.type === 'entity.parse.failed' ? { type: err.type } : { message: err?.message, type: err?.type } }, 'request rejected');
   if (res.headersSent) return void res.end();
   if (err instanceof HttpError) res.set(err.headers);
   const message =

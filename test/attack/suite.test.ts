@@ -2,9 +2,13 @@
 // must hold, or be not applicable for a reason listed here. And the suite must be able to fail: one
 // row against a deliberately misconfigured target makes the CLI exit non-zero.
 import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pino } from 'pino';
 import { main, parseOptions } from '../../src/attack/cli.js';
 import { formatTable } from '../../src/attack/report.js';
 import { runSuite } from '../../src/attack/runner.js';
@@ -20,6 +24,7 @@ const NOT_APPLICABLE: Record<string, RegExp> = {
 
 let service: TestService;
 let report: Report;
+let logFile: string;
 
 before(async () => {
   // The suite makes a few hundred calls with its customer token within a minute; A4 floods 400 on a
@@ -27,10 +32,14 @@ before(async () => {
   // Budgets are per person too (A10): the person's budget (1000, at most half the client's 2000)
   // holds the suite's customer calls, and leaves A9 room to spend whole token budgets of its probe
   // person before the person's budget is the one that limits them.
-  service = await startTestService({ RATE_LIMIT_TOKEN_PER_MINUTE: '300', RATE_LIMIT_SUBJECT_PER_MINUTE: '1000', RATE_LIMIT_SUBJECT_SHARE_PERCENT: '50' });
+  // L1: the service's log goes to a file the suite scans at the end.
+  logFile = join(await mkdtemp(join(tmpdir(), 'commerce-mcp-suite-log-')), 'service.log');
+  service = await startTestService({
+    RATE_LIMIT_TOKEN_PER_MINUTE: '300', RATE_LIMIT_SUBJECT_PER_MINUTE: '1000', RATE_LIMIT_SUBJECT_SHARE_PERCENT: '50', LOG_LEVEL: 'info',
+  }, { logDestination: pino.destination({ dest: logFile, sync: true }) });
   const options = parseOptions([
     '--target', service.publicUrl, '--internal', service.internalUrl, '--database-url', service.database.ownerUrl,
-    '--app-database-url', service.database.appUrl,
+    '--app-database-url', service.database.appUrl, '--log-file', logFile,
   ], () => {});
   report = await runSuite(options);
   process.stdout.write(`${formatTable(report, { width: 220 })}\n`);
@@ -40,7 +49,7 @@ describe('attack suite against a fresh service', () => {
   test('covers every catalogue row', () => {
     const ids = report.rows.map((r) => r.id);
     for (const id of ['O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'O7', 'O8', 'O9', 'O10', 'O11', 'O12', 'O13', 'O14', 'O15', 'O16', 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M7', 'M8',
-      'A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8', 'A9', 'A10', 'P1', 'P2', 'P3', 'L3', 'R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'F1', 'F2', 'F3', 'F4', 'F5', 'E1']) {
+      'A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8', 'A9', 'A10', 'P1', 'P2', 'P3', 'L1', 'L2', 'L3', 'L4', 'R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'F1', 'F2', 'F3', 'F4', 'F5', 'E1']) {
       assert.ok(ids.includes(id), `row ${id} is in the suite`);
     }
   });
@@ -94,6 +103,13 @@ describe('the suite can fail', () => {
     const code = await main(['--target', base, '--only', 'O9'], (s) => out.push(s), () => {});
     assert.equal(code, 1, out.join('\n'));
     assert.match(out.join('\n'), /O9 .*FAIL/);
+  });
+
+  test('L1 without --log-file is not applicable and says what it needs', async () => {
+    const out: string[] = [];
+    const code = await main(['--target', base, '--only', 'L1'], (s) => out.push(s), () => {});
+    assert.equal(code, 0, out.join('\n'));
+    assert.match(out.join('\n'), /L1 .*needs the service log \(--log-file PATH\)/);
   });
 
   test('a non-local target is refused without --i-own-this-target (exit status 2)', async () => {

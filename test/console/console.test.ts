@@ -206,6 +206,32 @@ test('A6 in the console the requester cannot approve their own action (no button
   assert.match(forged.body, /another staff member/);
 });
 
+test('A6 only the requester withdraws: an approver\'s forged withdraw is refused, the requester\'s needs no reason', async () => {
+  const order = await refundableOrder(svc.database, returns.tenantId, 30_000);
+  const asked = await request(svc.database, returns, 'issue_refund', { order_number: order.number, amount_cents: 6_543, reason: 'withdraw check' });
+  assert.equal(asked.status, 'pending', 'above the refund guardrail: it waits');
+  const admin = await signIn('admin@acme.example');
+  const adminCard = await admin.get(`/console/t/acme/actions/${asked.action_id}`);
+  assert.equal(adminCard.res.status, 200);
+  assert.ok(!adminCard.body.includes('value="withdraw"'), 'no Withdraw for someone else\'s action');
+  const forged = await admin.post(`/console/t/acme/actions/${asked.action_id}`, { csrf: hidden(adminCard.body, 'class="decide"'), decision: 'withdraw' });
+  assert.equal(forged.res.status, 403);
+  assert.match(forged.body, /only the requester withdraws/);
+  const requester = await signIn('returns@acme.example');
+  const own = await requester.get(`/console/t/acme/actions/${asked.action_id}`);
+  const card = own.body.slice(own.body.indexOf(`id="action-${asked.action_id}"`));
+  assert.ok(!card.slice(0, card.indexOf('</section>')).includes('<textarea'), 'the withdraw form has no reason field');
+  const done = await requester.post(`/console/t/acme/actions/${asked.action_id}`, { csrf: hidden(own.body, 'class="withdraw"'), decision: 'withdraw', from: 'page' });
+  assert.equal(done.res.status, 303);
+  assert.equal(done.res.headers.get('location'), `/console/t/acme/actions/${asked.action_id}?done=withdrawn`);
+  const row = first(await svc.database.owner<{ status: string; decision_reason: string }[]>`
+    select status::text as status, decision_reason from pending_actions where id = ${asked.action_id}`);
+  assert.deepEqual(row, { status: 'rejected', decision_reason: 'withdrawn by the requester' });
+  const events = await svc.database.owner<{ detail: { withdrawn?: boolean } }[]>`
+    select detail from audit_events where tenant_id = ${returns.tenantId} and event = 'action.rejected' and detail->>'action_id' = ${asked.action_id}`;
+  assert.equal(events[0]?.detail.withdrawn, true);
+});
+
 test('P1 the console shows a customer\'s injected return reason only inside a marked, escaped untrusted block', async () => {
   const target = first(await svc.database.owner<{ number: string }[]>`
     select number from returns where tenant_id = ${returns.tenantId} and reason like ${'%' + INJECTION_CANARY + '%'}`);
@@ -257,12 +283,18 @@ test('tenant admins set the phase and guardrails in the console; others may not'
   const page = await admin.get('/console/t/acme/settings');
   assert.equal(page.res.status, 200);
   assert.match(page.body, /name="create_reorder.max_quantity" inputmode="numeric" value="100"/);
-  const csrf = hidden(page.body);
-  const bad = await admin.post('/console/t/acme/settings', { csrf, phase: '7', self_approval_limit_cents: '0' });
+  const csrf = hidden(page.body, `action="/console/t/acme/settings"`);
+  // Amounts are shown and entered in the shop's currency (major units), stored in cents.
+  assert.match(page.body, /name="issue_refund.max_amount" inputmode="decimal" value="50.00"><span class="unit">EUR<\/span>/);
+  assert.match(page.body, /Phase 1: Every write waits/);
+  const bad = await admin.post('/console/t/acme/settings', { csrf, phase: '7', self_approval_limit: '0' });
   assert.equal(bad.res.status, 400);
+  const tooPrecise = await admin.post('/console/t/acme/settings', { csrf, phase: '3', self_approval_limit: '0', 'issue_refund.max_amount': '50.005' });
+  assert.equal(tooPrecise.res.status, 400);
+  assert.match(tooPrecise.body, /at most 2 decimals/);
   const saved = await admin.post('/console/t/acme/settings', {
-    csrf, phase: '3', self_approval_limit_cents: '2500', 'create_reorder.max_quantity': '50', 'create_reorder.max_value_cents': '100000',
-    'issue_refund.max_amount_cents': '5000', 'reroute_delivery.run_at_once': '1',
+    csrf, phase: '3', self_approval_limit: '25', 'create_reorder.max_quantity': '50', 'create_reorder.max_value': '1,000',
+    'issue_refund.max_amount': '50.00', 'reroute_delivery.run_at_once': '1',
   });
   assert.equal(saved.res.status, 303);
   const s = first(await svc.database.owner<{ phase: number; guardrails: unknown; self_approval_limit_cents: string }[]>`
@@ -271,7 +303,7 @@ test('tenant admins set the phase and guardrails in the console; others may not'
   assert.equal(Number(s.self_approval_limit_cents), 2500);
   assert.deepEqual(s.guardrails, { create_reorder: { max_quantity: 50, max_value_cents: 100000 }, issue_refund: { max_amount_cents: 5000 }, reroute_delivery: { run_at_once: true } });
   // The same form again: the settings changed since it was shown.
-  assert.equal((await admin.post('/console/t/acme/settings', { csrf, phase: '1', self_approval_limit_cents: '0' })).res.status, 409);
+  assert.equal((await admin.post('/console/t/acme/settings', { csrf, phase: '1', self_approval_limit: '0' })).res.status, 409);
   const audit = await svc.database.owner`select 1 from audit_events where tenant_id = ${returns.tenantId} and event = 'settings.actions_changed'`;
   assert.equal(audit.length, 1);
 });
@@ -279,16 +311,16 @@ test('tenant admins set the phase and guardrails in the console; others may not'
 test('A7 the settings page takes aggregate limits; a waiting action shows which limit made it wait', async () => {
   const admin = await signIn('admin@acme.example');
   const page = await admin.get('/console/t/acme/settings');
-  assert.match(page.body, /name="issue_refund.per_order_max_amount_cents" inputmode="numeric"/);
-  assert.match(page.body, /per_customer_day_max_amount_cents — total per customer/);
+  assert.match(page.body, /name="issue_refund.per_order_max_amount" inputmode="decimal"/);
+  assert.match(page.body, /Total per customer[^<]*\(EUR\)<\/label>/);
   const saved = await admin.post('/console/t/acme/settings', {
-    csrf: hidden(page.body), phase: '3', self_approval_limit_cents: '0',
-    'issue_refund.max_amount_cents': '5000', 'issue_refund.per_order_max_amount_cents': '5000', 'issue_refund.per_tenant_day_max_amount_cents': '',
+    csrf: hidden(page.body, `action="/console/t/acme/settings"`), phase: '3', self_approval_limit: '0',
+    'issue_refund.max_amount': '50.00', 'issue_refund.per_order_max_amount': '50', 'issue_refund.per_tenant_day_max_amount': '',
   });
   assert.equal(saved.res.status, 303);
   const s = first(await svc.database.owner<{ guardrails: unknown }[]>`select guardrails from tenant_settings where tenant_id = ${returns.tenantId}`);
   assert.deepEqual(s.guardrails, { issue_refund: { max_amount_cents: 5000, per_order_max_amount_cents: 5000 } });
-  assert.match((await admin.get('/console/t/acme/settings')).body, /name="issue_refund.per_order_max_amount_cents" inputmode="numeric" value="5000"/);
+  assert.match((await admin.get('/console/t/acme/settings')).body, /name="issue_refund.per_order_max_amount" inputmode="decimal" value="50.00"/);
 
   const order = await refundableOrder(svc.database, returns.tenantId, 20_000);
   assert.equal((await request(svc.database, returns, 'issue_refund', { order_number: order.number, amount_cents: 5_000, reason: 'first half' })).status, 'executed');
@@ -298,5 +330,5 @@ test('A7 the settings page takes aggregate limits; a waiting action shows which 
   const at = list.body.indexOf(`id="action-${waits.action_id}"`);
   assert.ok(at >= 0, 'listed');
   const section = list.body.slice(at, list.body.indexOf('</section>', at));
-  assert.match(section, /Why it waits: per-order refund total 100\.00 EUR would exceed 50\.00 EUR \(per_order_max_amount_cents\)/);
+  assert.match(section, /Why it waits:<\/strong> per-order refund total 100\.00 EUR would exceed 50\.00 EUR \(per_order_max_amount_cents\)/);
 });

@@ -30,7 +30,7 @@ interface Env {
   resource: string;
 }
 
-/** Each request from its own address (the service trusts X-Forwarded-For from loopback): per-IP throttles are O11's test, not this one's. */
+/** Each request from its own address (this service trusts X-Forwarded-For from loopback, TRUST_PROXY): per-IP throttles are O11's and L4's tests, not this one's. */
 function someIp(): string {
   const b = randomBytes(3);
   return `10.${b[0]}.${b[1]}.${b[2]}`;
@@ -77,7 +77,7 @@ function encode(pairs: [string, string][]): string {
 }
 
 async function setUp(): Promise<Env> {
-  const service = await startTestService();
+  const service = await startTestService({ TRUST_PROXY: 'loopback' });
   const issuer = `${service.publicUrl}/t/acme`;
   const res = await fetch(`${issuer}/register`, {
     method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': someIp() },

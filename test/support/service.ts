@@ -1,5 +1,6 @@
 // The whole service on a test database, on ephemeral ports, stopped when the test file ends.
 import { loadConfig, type Config } from '../../src/config.js';
+import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/log.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { createTestDatabase, onCleanup, type TestDatabase } from './database.js';
@@ -8,7 +9,8 @@ export interface TestService extends RunningService {
   database: TestDatabase;
 }
 
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+/** `logDestination` receives the service's log lines (L1 reads them); by default the log goes to stdout at TEST_LOG_LEVEL. */
+export async function startTestService(env: Record<string, string> = {}, options: { logDestination?: DestinationStream } = {}): Promise<TestService> {
   const database = await createTestDatabase();
   const config: Config = loadConfig({
     NODE_ENV: 'test',
@@ -22,7 +24,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const service = await startService(config, createLogger(config));
+  const service = await startService(config, createLogger(config, options.logDestination));
   onCleanup(() => service.close());
   return Object.assign(service, { database });
 }

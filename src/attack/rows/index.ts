@@ -16,6 +16,7 @@ import { m6 } from './mcp-scope.js';
 import { m3 } from './mcp-session.js';
 import { m4 } from './mcp-ssrf.js';
 import { m5, m7, m8 } from './mcp-transport.js';
+import { l1, l2, l4 } from './operations.js';
 import { o11 } from './oauth-brute-force.js';
 import { o3, o4 } from './oauth-redirects.js';
 import { o8, o9, o10 } from './oauth-pages.js';
@@ -32,7 +33,7 @@ export const ALL_ROWS: readonly AttackRow[] = [
   m1, m2, m3, m4, m5, m6, m7, m8,
   a1, a2, a3, a4, a5, a6, a7, a8, a9, a10,
   p1, p2, p3,
-  l3,
+  l1, l2, l3, l4,
   ...DATABASE_ROWS,
   f1, f2, f3, f4, f5,
   e1,

@@ -1,7 +1,7 @@
 // The sign-in page of an authorization request: login first, then consent. GET only renders; the
 // POSTs are endpoints/login.ts and endpoints/consent.ts.
 import { Router, type Request, type Response } from 'express';
-import { withContext } from '../../db/context.js';
+import { withContext, type Tx } from '../../db/context.js';
 import type { Services } from '../../services.js';
 import { sendErrorPage } from '../html.js';
 import { noStore, resolveTenant, tenantOf } from '../http.js';
@@ -20,6 +20,17 @@ export async function interactionForBrowser(services: Services, req: Request, re
   return { interaction, csrf };
 }
 
+/** Who signed in to this request (the consent page names them, with "Not you?"). */
+async function signedInAccount(tx: Tx, tenantId: string, interaction: Interaction): Promise<{ name: string; email: string; role: string | null } | null> {
+  if (!interaction.subjectId) return null;
+  const [row] = interaction.subjectKind === 'staff'
+    ? await tx<{ name: string; email: string; role: string | null }[]>`
+        select name, email, role::text as role from staff where tenant_id = ${tenantId} and id = ${interaction.subjectId} and disabled_at is null`
+    : await tx<{ name: string; email: string; role: string | null }[]>`
+        select name, email, null::text as role from customers where tenant_id = ${tenantId} and id = ${interaction.subjectId} and disabled_at is null`;
+  return row ?? null;
+}
+
 export function interactionPage(services: Services): Router {
   const router = Router();
   router.get('/t/:slug/interaction/:id', resolveTenant(services), noStore, async (req, res) => {
@@ -28,7 +39,10 @@ export function interactionPage(services: Services): Router {
     const { tenant } = tenantOf(res);
     const base = interactionPath(tenant.slug, found.interaction.id);
     if (!found.interaction.subjectId) return renderLogin(res, { tenantName: tenant.name, action: `${base}/login`, csrf: found.csrf }, found.interaction);
-    renderConsent(res, { tenantName: tenant.name, action: `${base}/consent`, csrf: found.csrf }, found.interaction);
+    const account = await withContext(services.sql, { kind: 'auth', tenantId: tenant.id }, (tx) => signedInAccount(tx, tenant.id, found.interaction));
+    if (!account) return sendErrorPage(res, 400, EXPIRED_MESSAGE);
+    renderConsent(res, { tenantName: tenant.name, action: `${base}/consent`, csrf: found.csrf }, found.interaction,
+      { ...account, switchAction: `${base}/switch-account` });
   });
   return router;
 }

@@ -13,6 +13,7 @@ import { ActionRefused, requestAction, type ActionOutcome } from '../../actions/
 import type { ActionExecutor } from '../../actions/executor.js';
 import { WRITE_EXECUTORS, WRITE_TOOL_EXTRAS } from '../../actions/tools.js';
 import type { WriteTool } from '../../actions/guardrails.js';
+import { consoleActionUrl } from '../../authz/resources.js';
 import { defineTool, ToolError, type CallContext, type ToolDefinition } from '../mcp/capability.js';
 
 /** What every write tool returns: the action's outcome, the message first so a text-only client reads it first. */
@@ -25,6 +26,7 @@ export const actionOutcomeOutput = z.object({
   result: z.record(z.string(), z.unknown()).optional().describe('The effect, when executed'),
   reason: z.string().optional().describe('Why it waits: the phase, or which guardrail limit it would exceed (per action or in aggregate)'),
   expires_at: z.string().optional().describe('When a pending action expires without a decision'),
+  console_url: z.string().optional().describe('The approval console page where staff decide this pending action'),
   next_step: z.string().optional(),
   duplicate_of_earlier_request: z.boolean().optional()
     .describe('This request repeated an identical one that is still waiting or just ran: that action is returned, nothing new was done'),
@@ -45,14 +47,14 @@ const UPDATES_EXISTING: ReadonlySet<WriteTool> = new Set([
   'reroute_delivery', 'decide_return', 'resolve_damage_claim', 'issue_refund', 'change_price',
 ]);
 
-export function toOutput(o: ActionOutcome): ActionOutcomeOutput {
+export function toOutput(o: ActionOutcome, consoleUrl?: string | null): ActionOutcomeOutput {
   const dup = o.duplicate_of_earlier_request ? { duplicate_of_earlier_request: true } : {};
   if (o.status === 'executed') {
     return { message: o.message, status: o.status, action_id: o.action_id, tool: o.tool, summary: o.summary, result: o.result, ...dup };
   }
   return {
     message: `${o.message}: ${o.summary}. Why it waits: ${o.reason}`, status: o.status, action_id: o.action_id, tool: o.tool, summary: o.summary, reason: o.reason,
-    expires_at: o.expires_at, next_step: PENDING_NEXT_STEP, ...dup,
+    expires_at: o.expires_at, ...(consoleUrl ? { console_url: consoleUrl } : {}), next_step: PENDING_NEXT_STEP, ...dup,
   };
 }
 
@@ -94,7 +96,7 @@ function writeTool(executor: ActionExecutor<any>): ToolDefinition<any, ActionOut
           justification: (justification as string | undefined) ?? null,
           idempotencyKey: (idempotency_key as string | undefined) ?? null,
         });
-        return toOutput(outcome);
+        return toOutput(outcome, consoleActionUrl(ctx.token.resource, outcome.action_id));
       } catch (error) {
         if (error instanceof ActionRefused) throw refusalToToolError(error);
         throw error;
