@@ -9,6 +9,8 @@
 //   checkProtocolVersion → checkMediaTypes → readMessage → classifyEra → answer
 // and `answer` is one database transaction, itself named steps:
 //   verifyToken → checkPhase → checkScope → spendBudgets → switchContext → run → audit → COMMIT
+// (the cheap refusals — endpoint not enabled for the tenant's phase, scope missing, unknown tool —
+// come before any budget is spent).
 import { performance } from 'node:perf_hooks';
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { recordAudit } from '../../audit/record.js';
@@ -16,7 +18,7 @@ import type { VerifiedToken } from '../../authz/tokens.js';
 import { protectedResourceMetadataUrl, resourceFor, issuerFor, type EndpointKind } from '../../authz/resources.js';
 import { admitted, DatabaseBusy, setRequestContext, type Tx } from '../../db/context.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
-import { budgetOverrides, rateLimitHeaders, RateLimitStoreUnavailable } from '../../ratelimit/limits.js';
+import { budgetName, budgetOverrides, rateLimitHeaders, RateLimitStoreUnavailable } from '../../ratelimit/limits.js';
 import type { Services } from '../../services.js';
 import type { Tenant } from '../../tenants/directory.js';
 import { challengeHeader, presentedBearer, verifyAccessToken, type Challenge } from './bearer.js';
@@ -119,7 +121,17 @@ function readOnlyCall(set: CapabilitySet, m: IncomingMessage): boolean {
   return tool !== undefined && !tool.writes;
 }
 
-/** docs/DESIGN.md §4: writes cost more of the token's budget than reads. */
+/**
+ * Attack catalogue A9: a call to a tool this endpoint does not have is refused (and audited) without
+ * spending any budget, like the other cheap refusals.
+ */
+function spendsBudget(set: CapabilitySet, m: IncomingMessage): boolean {
+  if (m.kind !== 'request' || m.method !== 'tools/call') return true;
+  const name = m.params?.name;
+  return typeof name === 'string' && set.toolsByName.has(name);
+}
+
+/** docs/DESIGN.md §4: writes cost more of every budget than reads. */
 export const WRITE_WEIGHT = 5;
 function callWeight(set: CapabilitySet, m: IncomingMessage): number {
   if (m.kind !== 'request' || m.method !== 'tools/call') return 1;
@@ -357,14 +369,17 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
   };
 
   /**
-   * docs/DESIGN.md §4: the token's budget (then its tenant's and client's), counted in the store every
-   * instance shares (F5). Only after the cheap refusals above. Refused calls do no work.
+   * docs/DESIGN.md §4: the token's, the subject's, the client's and the tenant's budgets (the last
+   * three per endpoint kind), charged all or none in the store every instance shares (F5, A9, A10).
+   * Only after the cheap refusals above: a call refused for those spends no budget (nor does a call
+   * of a tool this endpoint does not have, A9). Refused calls do no work.
    */
   const spendBudgets = async (c: CallState): Promise<Refusal | undefined> => {
+    if (!spendsBudget(set, c.classified)) return undefined;
     const t = c.verified!;
     const decision = await rateLimits.consumeCall({
-      tenantId: c.tenant.id, tokenId: t.id, clientId: t.clientId, weight: callWeight(set, c.classified),
-      overrides: budgetOverrides(t.rateLimits),
+      tenantId: c.tenant.id, kind: subjectKind, tokenId: t.id, subjectId: t.subjectId, clientId: t.clientId,
+      weight: callWeight(set, c.classified), overrides: budgetOverrides(t.rateLimits),
     });
     c.headers = rateLimitHeaders(decision);
     if (decision.allowed) return undefined;
@@ -373,7 +388,7 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
       status: 429,
       rpcError: {
         code: -32029,
-        message: `Rate limit exceeded: this ${decision.scope === 'token' ? 'access token' : decision.scope} may make ${decision.limit} ` +
+        message: `Rate limit exceeded: this ${budgetName(decision.scope, subjectKind)} may make ${decision.limit} ` +
           `requests (writes count ${WRITE_WEIGHT}) per ${decision.windowSeconds} s; retry after ${decision.retryAfterSeconds} s`,
       },
     };
