@@ -215,7 +215,9 @@ describe('2026-07-28 on the wire (raw HTTP)', () => {
     assert.equal(byHeader.status, 400);
     const e1 = (await byHeader.json()).error;
     assert.equal(e1.code, -32022);
-    assert.deepEqual(e1.data.supported, ['2026-07-28', '2025-11-25', '2025-06-18', '2025-03-26']);
+    assert.equal(e1.id, 7);
+    assert.deepEqual(e1.data.supported, ['2026-07-28'], 'the per-request revisions, as server/discover lists them');
+    assert.match(e1.message, /2025-11-25/, 'the message names the legacy ones too');
     const byEnvelope = await post(url, { jsonrpc: '2.0', id: 8, method: 'tools/list', params: { _meta: meta } }, {
       Authorization: `Bearer ${alice.token}`, 'Mcp-Method': 'tools/list',
     });

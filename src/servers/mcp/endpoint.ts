@@ -6,7 +6,7 @@
 //
 // The request reads top to bottom as named steps; each answers and stops, or passes on:
 //   checkHostAndOrigin → resolveTenant → allowOnlyPost → refuseQueryToken → requireBearer →
-//   checkProtocolVersion → checkMediaTypes → readMessage → classifyEra → answer
+//   checkMediaTypes → readMessage → checkProtocolVersion → classifyEra → answer
 // and `answer` is one database transaction, itself named steps:
 //   verifyToken → checkPhase → checkScope → spendBudgets → switchContext → run → audit → COMMIT
 // (the cheap refusals — endpoint not enabled for the tenant's phase, scope missing, unknown tool —
@@ -29,7 +29,7 @@ import {
   isAllowedHost, isAllowedOrigin, isJsonContentType, isSupportedProtocolVersion,
   MAX_BODY_BYTES, MAX_JSON_DEPTH, type IncomingMessage,
 } from './http-checks.js';
-import { classifyRevision, SUPPORTED_PROTOCOL_VERSIONS, UNSUPPORTED_PROTOCOL_VERSION, type ProtocolContext } from './revision.js';
+import { classifyRevision, unsupportedVersion, type ProtocolContext } from './revision.js';
 import type { RequestRecord, RequestScope } from './rpc.js';
 
 export interface EndpointOptions {
@@ -226,18 +226,15 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
     next();
   };
 
-  /** M8: MCP-Protocol-Version, when sent, must be one we speak (2026-07-28: UnsupportedProtocolVersionError). */
+  /**
+   * M8: MCP-Protocol-Version, when sent, must be one we speak (MCP 2026-07-28:
+   * UnsupportedProtocolVersionError, 400, answering the request's id; so after readMessage).
+   */
   const checkProtocolVersion: RequestHandler = (req, res, next) => {
     const v = req.headers['mcp-protocol-version'];
     if (isSupportedProtocolVersion(v)) return next();
-    sendJson(res, 400, {
-      jsonrpc: '2.0', id: null,
-      error: {
-        code: UNSUPPORTED_PROTOCOL_VERSION,
-        message: `Bad Request: Unsupported protocol version (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
-        data: { supported: [...SUPPORTED_PROTOCOL_VERSIONS], requested: String(v) },
-      },
-    });
+    const { classified } = locals(res);
+    sendJson(res, 400, { jsonrpc: '2.0', id: classified.kind === 'request' ? classified.id : null, error: unsupportedVersion(String(v)) });
   };
 
   const checkMediaTypes: RequestHandler = (req, res, next) => {
@@ -515,7 +512,7 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
     protectedResourceMetadata(services, set, kind),
   );
   router.all(endpointPath, checkHostAndOrigin, resolveTenant, allowOnlyPost, refuseQueryToken, requireBearer,
-    checkProtocolVersion, checkMediaTypes, readMessage, classifyEra, answer);
+    checkMediaTypes, readMessage, checkProtocolVersion, classifyEra, answer);
   return router;
 }
 

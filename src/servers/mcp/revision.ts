@@ -48,6 +48,20 @@ export interface ProtocolContext {
   requestState: string | undefined;
 }
 
+/**
+ * MCP 2026-07-28 Versioning §"Protocol Version Negotiation": UnsupportedProtocolVersionError. `data.supported`
+ * lists what a per-request client can retry with, the same list as `server/discover` (the legacy
+ * revisions are reached through `initialize`, which the message names for a person to read).
+ */
+export function unsupportedVersion(requested: string | undefined): { code: number; message: string; data: { supported: string[]; requested?: string } } {
+  return {
+    code: UNSUPPORTED_PROTOCOL_VERSION,
+    message: `Unsupported protocol version ${requested ?? '(none)'}: supported are ${MODERN_PROTOCOL_VERSIONS.join(', ')} ` +
+      `(per-request _meta) and ${LEGACY_PROTOCOL_VERSIONS.join(', ')} (initialize)`,
+    data: { supported: [...MODERN_PROTOCOL_VERSIONS], ...(requested !== undefined && { requested }) },
+  };
+}
+
 export interface Refusal {
   status: number;
   code: number;
@@ -117,11 +131,7 @@ export function classifyRevision(input: RevisionInput): { ok: true; protocol: Pr
   if (revision === undefined || !(MODERN_PROTOCOL_VERSIONS as readonly string[]).includes(revision)) {
     return {
       ok: false,
-      refusal: {
-        status: 400, code: UNSUPPORTED_PROTOCOL_VERSION,
-        message: `Unsupported protocol version ${revision ?? '(none)'} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
-        data: { supported: [...SUPPORTED_PROTOCOL_VERSIONS], ...(revision !== undefined && { requested: revision }) },
-      },
+      refusal: { status: 400, ...unsupportedVersion(revision) },
     };
   }
   const message = outcome.message as { method: string; params?: Record<string, unknown> };
