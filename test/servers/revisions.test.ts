@@ -213,9 +213,10 @@ describe('2026-07-28 on the wire (raw HTTP)', () => {
       Authorization: `Bearer ${alice.token}`, 'MCP-Protocol-Version': '2099-01-01', 'Mcp-Method': 'tools/list',
     });
     assert.equal(byHeader.status, 400);
-    const e1 = (await byHeader.json()).error;
+    const b1 = await byHeader.json();
+    assert.equal(b1.id, 7, 'the error answers the request id');
+    const e1 = b1.error;
     assert.equal(e1.code, -32022);
-    assert.equal(e1.id, 7);
     assert.deepEqual(e1.data.supported, ['2026-07-28'], 'the per-request revisions, as server/discover lists them');
     assert.match(e1.message, /2025-11-25/, 'the message names the legacy ones too');
     const byEnvelope = await post(url, { jsonrpc: '2.0', id: 8, method: 'tools/list', params: { _meta: meta } }, {
