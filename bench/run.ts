@@ -1,7 +1,9 @@
 // `npm run bench`: the customer order-status call through the whole stack (bearer check against
-// the token table, RLS transaction, one-statement order query, audit entry with its hash chain)
-// against a bare MCP SDK stateless server with one static tool, side by side in one run, with
-// autocannon at 32 connections (docs/DESIGN.md §7: ratio ≥ 1.0, p99 ≤ 50 ms, RSS ≤ 200 MB).
+// the token table, RLS transaction, one-statement order query, audit entry with its hash chain), on
+// both MCP revisions (2025-11-25 and 2026-07-28), against bare MCP SDK servers with one static tool
+// and no auth or database: the v2 SDK's `createMcpHandler` (both revisions) and, for comparison,
+// the v1 SDK's stateless server (2025-11-25 only), side by side in one run, with autocannon at 32
+// connections (docs/DESIGN.md §7: ratio ≥ 1.0 against the bare v2 server, p99 ≤ 50 ms, RSS ≤ 200 MB).
 // Each server runs in a child process of its own, so its peak RSS (VmHWM) is its own.
 //   BENCH_DURATION (s, default 20), BENCH_CONNECTIONS (32), BENCH_ORDERS (10000), BENCH_WARMUP (s, 5)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -92,28 +94,60 @@ async function measure(name: string, child: Child, url: string, headers: Record<
   };
 }
 
-const mcpHeaders = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': '2025-11-25' };
+const legacyHeaders = { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', 'MCP-Protocol-Version': '2025-11-25' };
+const META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
+};
+type Revision = '2025-11-25' | '2026-07-28';
+/** One tools/call request of the given revision: body and headers (2026-07-28: `_meta`, Mcp-Method, Mcp-Name). */
+function call(revision: Revision, name: string, args: Record<string, unknown>): { body: string; headers: Record<string, string> } {
+  if (revision === '2025-11-25') return { body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } }), headers: legacyHeaders };
+  return {
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args, _meta: META } }),
+    headers: { ...legacyHeaders, 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call', 'Mcp-Name': name },
+  };
+}
+const REVISIONS: Revision[] = ['2025-11-25', '2026-07-28'];
 
 process.stderr.write('preparing the database (embedded PostgreSQL, demo seed + volume data)…\n');
 // BENCH_PREPARE=0 reuses the database of an earlier run in BENCH_DATA_DIR (the 1 M-order fill takes minutes).
 if (process.env.BENCH_PREPARE !== '0') await stop(await start('bench/commerce-server.ts', 'prepare'));
 process.stderr.write('starting commerce-mcp…\n');
 const commerce = await start('bench/commerce-server.ts');
-let ours: Figures;
+const ours = {} as Record<Revision, Figures>;
 try {
-  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_order', arguments: { order_number: commerce.info.orderNumber } } });
-  ours = await measure('commerce-mcp', commerce, String(commerce.info.url), { ...mcpHeaders, Authorization: `Bearer ${commerce.info.token}` }, body);
+  for (const revision of REVISIONS) {
+    const c = call(revision, 'get_order', { order_number: commerce.info.orderNumber });
+    ours[revision] = await measure(`commerce-mcp ${revision}`, commerce, String(commerce.info.url), { ...c.headers, Authorization: `Bearer ${commerce.info.token}` }, c.body);
+  }
 } finally {
   await stop(commerce);
 }
 
-const bare = await start('bench/bare-server.ts');
-let base: Figures;
-try {
-  const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_order_status', arguments: { order_number: 'ORD-1001' } } });
-  base = await measure('bare SDK', bare, String(bare.info.url), mcpHeaders, body);
-} finally {
-  await stop(bare);
+const bareV2 = {} as Record<Revision, Figures>;
+for (const revision of REVISIONS) {
+  // A fresh process per revision: each figure's peak RSS is its own.
+  const bare = await start('bench/bare-v2-server.ts');
+  try {
+    const c = call(revision, 'get_order_status', { order_number: 'ORD-1001' });
+    bareV2[revision] = await measure(`bare SDK v2 ${revision}`, bare, String(bare.info.url), c.headers, c.body);
+  } finally {
+    await stop(bare);
+  }
+}
+
+// The v1 SDK (devDependency, comparison only): 2025-11-25 is the newest revision it speaks.
+let bareV1: Figures | undefined;
+if (process.env.BENCH_V1 !== '0') {
+  const bare = await start('bench/bare-v1-server.ts');
+  try {
+    const c = call('2025-11-25', 'get_order_status', { order_number: 'ORD-1001' });
+    bareV1 = await measure('bare SDK v1 2025-11-25', bare, String(bare.info.url), c.headers, c.body);
+  } finally {
+    await stop(bare);
+  }
 }
 
 /**
@@ -153,8 +187,8 @@ let audit: { without: number; with: number } | undefined;
 if (process.env.BENCH_COSTS !== '0') {
   const unlimited = await startWith({ BENCH_RATE_LIMIT_STORE: 'off' }, 'bench/commerce-server.ts');
   try {
-    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'get_order', arguments: { order_number: unlimited.info.orderNumber } } });
-    noLimits = await measure('commerce-mcp without rate limits', unlimited, String(unlimited.info.url), { ...mcpHeaders, Authorization: `Bearer ${unlimited.info.token}` }, body);
+    const c = call('2026-07-28', 'get_order', { order_number: unlimited.info.orderNumber });
+    noLimits = await measure('commerce-mcp 2026-07-28 without rate limits', unlimited, String(unlimited.info.url), { ...c.headers, Authorization: `Bearer ${unlimited.info.token}` }, c.body);
     process.stderr.write('audit cost: RLS transactions with and without the audit insert…\n');
     audit = await auditCost(unlimited.info, Math.min(duration, 10));
   } finally {
@@ -163,18 +197,26 @@ if (process.env.BENCH_COSTS !== '0') {
 }
 
 const row = (name: string, f: Figures) =>
-  `${name.padEnd(44)} ${String(f.rps).padStart(7)} ${String(f.p50).padStart(7)} ${String(f.p99).padStart(7)} ${String(f.peakRssMb).padStart(9)} ${String(f.errors + f.non2xx).padStart(7)}`;
+  `${name.padEnd(50)} ${String(f.rps).padStart(7)} ${String(f.p50).padStart(7)} ${String(f.p99).padStart(7)} ${String(f.peakRssMb).padStart(9)} ${String(f.errors + f.non2xx).padStart(7)}`;
 console.log(`\nautocannon, ${connections} connections, ${duration}s (after ${warmup}s warm-up); ${commerce.info.orders} orders in the database`);
-console.log(`${'server'.padEnd(44)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'peak RSS'.padStart(9)} ${'errors'.padStart(7)}`);
-console.log(row('commerce-mcp get_order (whole stack)', ours));
-console.log(row('bare SDK stateless, static tool (defaults)', base));
-if (noLimits) console.log(row('commerce-mcp without rate limits (cost)', noLimits));
-const ratio = ours.rps / base.rps;
-console.log(`\nratio (commerce-mcp / bare SDK): ${ratio.toFixed(2)}   target ≥ 1.00 ${ratio >= 1 ? 'met' : 'NOT met'}`);
-console.log(`commerce-mcp p99: ${ours.p99} ms   target ≤ 50 ms ${ours.p99 <= 50 ? 'met' : 'NOT met'}`);
-console.log(`commerce-mcp peak RSS: ${ours.peakRssMb} MB (node process; PostgreSQL runs in its own processes)   target ≤ 200 MB ${ours.peakRssMb <= 200 ? 'met' : 'NOT met'}`);
+console.log(`${'server'.padEnd(50)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'peak RSS'.padStart(9)} ${'errors'.padStart(7)}`);
+for (const r of REVISIONS) console.log(row(`commerce-mcp get_order, ${r} (whole stack)`, ours[r]));
+for (const r of REVISIONS) console.log(row(`bare SDK v2 createMcpHandler, ${r}`, bareV2[r]));
+if (bareV1) console.log(row('bare SDK v1 stateless, 2025-11-25 (comparison)', bareV1));
+if (noLimits) console.log(row('commerce-mcp 2026-07-28 without rate limits (cost)', noLimits));
+console.log('');
+for (const r of REVISIONS) {
+  const ratio = ours[r].rps / bareV2[r].rps;
+  console.log(`ratio ${r} (commerce-mcp / bare SDK v2): ${ratio.toFixed(2)}   target ≥ 1.00 ${ratio >= 1 ? 'met' : 'NOT met'}`);
+}
+if (bareV1) console.log(`bare SDK v2 / v1 on 2025-11-25: ${(bareV2['2025-11-25'].rps / bareV1.rps).toFixed(2)}; commerce-mcp 2025-11-25 / bare v1: ${(ours['2025-11-25'].rps / bareV1.rps).toFixed(2)}`);
+for (const r of REVISIONS) {
+  console.log(`commerce-mcp ${r} p99: ${ours[r].p99} ms   target ≤ 50 ms ${ours[r].p99 <= 50 ? 'met' : 'NOT met'}`);
+  console.log(`commerce-mcp ${r} peak RSS: ${ours[r].peakRssMb} MB (node process; PostgreSQL runs in its own processes)   target ≤ 200 MB ${ours[r].peakRssMb <= 200 ? 'met' : 'NOT met'}`);
+}
 if (noLimits) {
-  console.log(`\ncost of the shared rate limits: ${ours.rps} vs ${noLimits.rps} req/s without them (${Math.round((1 - ours.rps / noLimits.rps) * 100)} % of throughput)`);
+  const o = ours['2026-07-28'];
+  console.log(`\ncost of the shared rate limits: ${o.rps} vs ${noLimits.rps} req/s without them (${Math.round((1 - o.rps / noLimits.rps) * 100)} % of throughput)`);
 }
 if (audit) {
   console.log(`cost of the audit entry: RLS transaction (context + indexed read) ${audit.without} tx/s without, ${audit.with} tx/s with the hash-chained insert (${Math.round((1 - audit.with / audit.without) * 100)} % fewer)`);

@@ -1,4 +1,5 @@
-// Benchmark child: the baseline, a bare MCP SDK server as its documentation teaches stateless mode:
+// Benchmark child: the old baseline, a bare MCP SDK v1 server (the devDependency @modelcontextprotocol/sdk
+// 1.x, for comparison only) as its documentation teaches stateless mode:
 // express + express.json, a new McpServer and StreamableHTTPServerTransport per request, SDK
 // defaults (its own Ajv per server, SSE responses), one static tool, no auth, no database.
 import express from 'express';
