@@ -8,7 +8,7 @@ import { before, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
 import { customerCapabilities } from '../../src/servers/customer/capabilities.js';
 import { internalCapabilities } from '../../src/servers/internal/capabilities.js';
-import { classifyRevision } from '../../src/servers/mcp/revision.js';
+import { classifyRevision, wireErrorCode } from '../../src/servers/mcp/revision.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { auditRows, connect, customerToken, customerUrl, internalUrl, MODERN_META, post, postModern, staffToken } from './helpers.js';
 
@@ -255,6 +255,14 @@ describe('2026-07-28 on the wire (raw HTTP)', () => {
     const l = await (await post(url, { jsonrpc: '2.0', id: 1, method: 'resources/read', params: { uri: 'order://NO-SUCH' } }, { Authorization: `Bearer ${alice.token}` })).json();
     assert.equal(l.error.code, -32002);
   });
+});
+
+test('2026-07-28 codes: no application error in the specification\'s range (-32020 … -32099) nor -32002', () => {
+  assert.equal(wireErrorCode(-32029, 'modern'), -31029);
+  assert.equal(wireErrorCode(-32002, 'modern'), -31002);
+  for (const kept of [-32020, -32021, -32022, -32602, -32601, -32003]) assert.equal(wireErrorCode(kept, 'modern'), kept);
+  assert.equal(wireErrorCode(-32029, 'legacy'), -32029, 'legacy requests keep their codes');
+  assert.equal(wireErrorCode(-32002, 'legacy'), -32002);
 });
 
 describe('what a tool is told about its client (the call context for MRTR and tasks)', () => {

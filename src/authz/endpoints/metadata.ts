@@ -1,6 +1,9 @@
 // RFC 8414 authorization server metadata at the path-aware well-known URL
 // (/.well-known/oauth-authorization-server/t/<slug>, §3.1), which is the first URL the MCP SDK tries.
 // `issuer` is byte-for-byte what clients compare (§3.3) and what we send as `iss` (RFC 9207).
+// MCP 2026-07-28 Authorization: Client ID Metadata Documents are the preferred registration
+// (`client_id_metadata_document_supported`); dynamic registration (RFC 7591) is deprecated there but
+// still offered (OAUTH_DYNAMIC_REGISTRATION) for the clients that use it; `iss` is always sent.
 import { Router } from 'express';
 import type { Config } from '../../config.js';
 import type { Services } from '../../services.js';
@@ -25,7 +28,7 @@ export function authorizationServerMetadata(config: Pick<Config, 'dynamicRegistr
     scopes_supported: [...ALL_CUSTOMER_SCOPES, ...ALL_STAFF_SCOPES],
     authorization_response_iss_parameter_supported: true,
     client_id_metadata_document_supported: true,
-    service_documentation: 'https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization',
+    service_documentation: 'https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization',
   };
 }
 

@@ -29,7 +29,7 @@ import {
   isAllowedHost, isAllowedOrigin, isJsonContentType, isSupportedProtocolVersion,
   MAX_BODY_BYTES, MAX_JSON_DEPTH, type IncomingMessage,
 } from './http-checks.js';
-import { classifyRevision, unsupportedVersion, type ProtocolContext } from './revision.js';
+import { classifyRevision, unsupportedVersion, wireErrorCode, type ProtocolContext } from './revision.js';
 import type { RequestRecord, RequestScope } from './rpc.js';
 
 export interface EndpointOptions {
@@ -455,7 +455,8 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
     if (outcome.challenge) return sendChallenge(res, outcome.challenge);
     if (outcome.rpcError) {
       const id = c.classified.kind === 'request' ? c.classified.id : null;
-      return sendJson(res, outcome.status, { jsonrpc: '2.0', id, error: outcome.rpcError }, c.headers);
+      const error = { ...outcome.rpcError, code: wireErrorCode(outcome.rpcError.code, c.protocol.era) };
+      return sendJson(res, outcome.status, { jsonrpc: '2.0', id, error }, c.headers);
     }
     if (outcome.status === 202) return void res.writeHead(202, c.headers).end();
     sendJson(res, outcome.status, outcome.body, c.headers);
@@ -470,7 +471,8 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
       req.log?.warn({ err: error }, 'MCP request refused: database unavailable');
       const retry = error instanceof DatabaseBusy ? error.retryAfterSeconds : 2;
       return void (res.headersSent ? res.end() : sendJson(res, 503, {
-        jsonrpc: '2.0', id, error: { code: -32002, message: `The service is busy or its database is unavailable; retry after ${retry} s` },
+        jsonrpc: '2.0', id,
+        error: { code: wireErrorCode(-32002, c.protocol.era), message: `The service is busy or its database is unavailable; retry after ${retry} s` },
       }, { 'Retry-After': String(retry) }));
     }
     req.log?.error({ err: error, tool: c.record.tool }, 'MCP request failed');

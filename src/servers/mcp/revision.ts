@@ -30,6 +30,18 @@ export const UNSUPPORTED_PROTOCOL_VERSION = -32022;
 
 export type Era = 'legacy' | 'modern';
 
+/**
+ * MCP 2026-07-28 Basic §"Error Codes": -32020 … -32099 are the specification's own (emit only the
+ * defined ones), and -32002 (the old "resource not found") must not be emitted. Our application
+ * errors in those places keep their code on legacy requests and move outside the JSON-RPC reserved
+ * range on modern ones: rate limit -32029 → -31029, database busy -32002 → -31002.
+ */
+export function wireErrorCode(code: number, era: Era): number {
+  if (era !== 'modern') return code;
+  if (code === -32002 || (code <= -32020 && code >= -32099 && ![HEADER_MISMATCH, -32021, UNSUPPORTED_PROTOCOL_VERSION].includes(code))) return code + 1000;
+  return code;
+}
+
 /** What the client declared about itself on this request (modern) — nothing, on legacy requests. */
 export interface ProtocolContext {
   era: Era;
