@@ -1,5 +1,5 @@
 // E1: text PostgreSQL cannot store (NUL) or that is no Unicode text at all (an unpaired surrogate)
-// is refused in every argument of every tool and prompt (src/servers/mcp/request-server.ts), every
+// is refused in every argument of every tool and prompt (src/servers/mcp/dispatch.ts), every
 // OAuth parameter (src/authz/http.ts) and every console form field, before any handler sees it,
 // naming the field. One walk instead of a refinement on each string field, so a new tool cannot forget it.
 
