@@ -11,6 +11,17 @@
 //           and `_meta["io.modelcontextprotocol/serverInfo"]`; lists and reads carry `ttlMs` and
 //           `cacheScope`; a tool may answer `input_required` (MRTR) or `task`; resource not found
 //           is -32602; an unknown method is -32601 with HTTP 404.
+//
+// Hooks for confirmations (MRTR) and approvals (tasks), issue 11 items 2 and 3:
+//   - ctx.protocol (CallContext, capability.ts; built by revision.ts): era, revision, declared
+//     clientCapabilities / clientInfo, elicitation.form|url, tasks (extension declared), and an MRTR
+//     retry's inputResponses / requestState (unverified);
+//   - a tool's run() may return `new InputRequired(inputRequests, requestState)` or
+//     `new TaskCreated(task)` (capability.ts) on modern requests; callTool below turns them into
+//     `resultType: "input_required"` / `"task"` results, audited with that outcome;
+//   - tasks/get, tasks/cancel, tasks/update go to answerTaskMethod (tasks.ts, a -32601 stub until
+//     replaced) inside the call's RLS transaction; SERVER_EXTENSIONS (tasks.ts) is advertised by
+//     server/discover.
 import {
   CallToolRequestSchema, DiscoverRequestSchema, GetPromptRequestSchema, InitializeRequestSchema, ListPromptsRequestSchema,
   ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema, PingRequestSchema, ReadResourceRequestSchema,

@@ -27,6 +27,8 @@ export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
 /** MCP 2026-07-28 Basic §"Error Codes". */
 export const HEADER_MISMATCH = -32020;
 export const UNSUPPORTED_PROTOCOL_VERSION = -32022;
+/** MissingRequiredClientCapabilityError (HTTP 400, `data.requiredCapabilities`), for a request that cannot proceed without one. */
+export const MISSING_REQUIRED_CLIENT_CAPABILITY = -32021;
 
 export type Era = 'legacy' | 'modern';
 
@@ -38,7 +40,7 @@ export type Era = 'legacy' | 'modern';
  */
 export function wireErrorCode(code: number, era: Era): number {
   if (era !== 'modern') return code;
-  if (code === -32002 || (code <= -32020 && code >= -32099 && ![HEADER_MISMATCH, -32021, UNSUPPORTED_PROTOCOL_VERSION].includes(code))) return code + 1000;
+  if (code === -32002 || (code <= -32020 && code >= -32099 && ![HEADER_MISMATCH, MISSING_REQUIRED_CLIENT_CAPABILITY, UNSUPPORTED_PROTOCOL_VERSION].includes(code))) return code + 1000;
   return code;
 }
 
