@@ -1,4 +1,4 @@
-// The attack suite (src/attack) against a freshly started service, in-process: every catalogue row
+// The attack suite (attack/) against a freshly started service, in-process: every catalogue row
 // must hold, or be not applicable for a reason listed here. And the suite must be able to fail: one
 // row against a deliberately misconfigured target makes the CLI exit non-zero.
 import assert from 'node:assert/strict';
@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { main, parseOptions } from '../../src/attack/cli.js';
-import { formatTable } from '../../src/attack/report.js';
-import { runSuite } from '../../src/attack/runner.js';
-import type { Report } from '../../src/attack/types.js';
+import { main, parseOptions } from '../../attack/cli.js';
+import { formatTable } from '../../attack/report.js';
+import { runSuite } from '../../attack/runner.js';
+import type { Report } from '../../attack/types.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 /** Rows that cannot run here, and why. Anything else not passing fails this test. */
