@@ -21,7 +21,7 @@ export class FakeIdentityProvider {
   fault: IdTokenFault = 'none';
   /** When set, the authorization endpoint answers with this OAuth error (the person refused, or is disabled upstream). */
   refuse: string | null = null;
-  readonly clients = new Map<string, string>(); // client_id → secret
+  readonly clients = new Map<string, string | null>(); // client_id → secret (null: a public client, PKCE only)
   #server?: Server;
   #key!: { privateKey: CryptoKey; jwk: JWK };
   #otherKey!: { privateKey: CryptoKey; jwk: JWK };
@@ -46,7 +46,7 @@ export class FakeIdentityProvider {
     return { keys: [this.#key.jwk] };
   }
 
-  addClient(clientId: string, secret: string): void {
+  addClient(clientId: string, secret: string | null): void {
     this.clients.set(clientId, secret);
   }
 
@@ -111,10 +111,11 @@ export class FakeIdentityProvider {
       const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
       const auth = /^Basic (.+)$/i.exec(req.headers.authorization ?? '');
       const [id, secret] = auth ? Buffer.from(auth[1]!, 'base64').toString('utf8').split(':').map(decodeURIComponent) : [];
-      if (!id || this.clients.get(id) !== secret) return json(401, { error: 'invalid_client' });
       const p = this.#codes.get(form.get('code') ?? '');
+      const publicClient = p !== undefined && this.clients.get(p.clientId) === null && !auth;
+      if (!publicClient && (!id || this.clients.get(id) !== secret)) return json(401, { error: 'invalid_client' });
       this.#codes.delete(form.get('code') ?? '');
-      if (!p || p.clientId !== id || p.redirectUri !== form.get('redirect_uri')) return json(400, { error: 'invalid_grant' });
+      if (!p || (!publicClient && p.clientId !== id) || p.redirectUri !== form.get('redirect_uri')) return json(400, { error: 'invalid_grant' });
       const challenge = createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url');
       if (challenge !== p.challenge) return json(400, { error: 'invalid_grant' });
       return json(200, { access_token: `upstream-${randomBytes(16).toString('hex')}`, token_type: 'Bearer', expires_in: 300, id_token: await this.#idToken(p) });
