@@ -146,7 +146,7 @@ ${limits.length ? limits.map((limit) => html`<label for="${tool}.${limit}">${lim
 </fieldset>`;
   });
   sendConsolePage(res, p.status ?? 200, `Phase and guardrails — ${p.tenantName}`, html`<h1>Phase and guardrails — ${p.tenantName}</h1>
-<p><a href="${consolePath(p.slug)}">Back to the pending actions</a></p>
+<p><a href="${consolePath(p.slug)}">Back to the pending actions</a> · <a href="${consolePath(p.slug)}/settings/sign-in">Sign-in</a></p>
 ${p.saved ? html`<p class="notice" role="status">Settings saved.</p>` : ''}
 ${p.error ? html`<p class="error" role="alert">${p.error}</p>` : ''}
 <p class="muted">Phase 1: every write waits for approval. Phase 2: a write runs at once when it is at or below every limit of its tool;
