@@ -4,7 +4,7 @@
 // (enterprise-managed authorization) for globex's staff at POST /demo/id-jag — a demo shortcut
 // standing in for the IdP's RFC 8693 token exchange. It prints the `npm run admin` commands that
 // wire it in. Start the service with ALLOW_PRIVATE_NETWORK_FETCH=true so it may reach loopback.
-//   npm run demo-idp -- [--port 4400] [--public-url http://127.0.0.1:3000]
+//   npm run demo-idp -- [--port 4400] [--public-url http://127.0.0.1:3000] [--internal-url http://127.0.0.1:3001]
 // The browser test (test/authz/federation-browser.test.ts) starts the same provider.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -97,8 +97,11 @@ export async function startDemoIdp(options: { port?: number; publicUrl: string; 
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { port: { type: 'string', default: '4400' }, 'public-url': { type: 'string', default: 'http://127.0.0.1:3000' } } });
+  const { values } = parseArgs({ options: {
+    port: { type: 'string', default: '4400' }, 'public-url': { type: 'string', default: 'http://127.0.0.1:3000' }, 'internal-url': { type: 'string', default: 'http://127.0.0.1:3001' },
+  } });
   const publicUrl = String(values['public-url']).replace(/\/+$/, '');
+  const internalUrl = String(values['internal-url']).replace(/\/+$/, '');
   const idp = await startDemoIdp({ port: Number(values.port), publicUrl });
   const lines = [
     `demo upstream identity provider (oidc-provider) at ${idp.issuer}`,
@@ -114,7 +117,7 @@ async function main(): Promise<void> {
     '  npm run admin -- clients create globex --name "Staff assistant" --audience staff --jwt-bearer   # note client_id and client_secret',
     `  npm run admin -- idp set globex enterprise --issuer ${idp.issuer} --jwks-uri ${idp.issuer}/jwks --allowed-client-id <client_id> --subject-claim email`,
     `  JAG=$(curl -s ${idp.issuer}/demo/id-jag -d client_id=<client_id> -d email=returns@globex.example -d scope=ops:read \\`,
-    `        -d audience=${publicUrl}/t/globex -d resource=<INTERNAL_URL>/t/globex/internal/mcp | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
+    `        -d audience=${publicUrl}/t/globex -d resource=${internalUrl}/t/globex/internal/mcp | node -pe 'JSON.parse(require("fs").readFileSync(0)).access_token')`,
     `  curl -s -u <client_id>:<client_secret> ${publicUrl}/t/globex/token -d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer -d assertion=$JAG`,
     '',
     'Ctrl-C stops it.',
