@@ -69,6 +69,7 @@ create table upstream_sign_ins (
   primary key (tenant_id, state_hash),
   foreign key (tenant_id, interaction_id) references oauth_interactions (tenant_id, id) on delete cascade
 );
+create index upstream_sign_ins_expires on upstream_sign_ins (tenant_id, expires_at);
 
 -- ID-JAG replay detection (ext-auth §6.4.2): a jti is refused again until its assertion expires.
 create table id_jag_replays (

@@ -61,10 +61,14 @@ export function upstreamStartEndpoint(services: Services): Router {
     }
     const browser = randomBytes(32).toString('base64url');
     const stateHash = hashSecret(upstream.state);
-    await withContext(services.sql, { kind: 'auth', tenantId: tenant.id }, (tx) => tx`
+    await withContext(services.sql, { kind: 'auth', tenantId: tenant.id }, async (tx) => {
+      // Sign-ins abandoned at the provider are removed by the next one (an hour after they expired).
+      await tx`delete from upstream_sign_ins where tenant_id = ${tenant.id} and expires_at < now() - interval '1 hour'`;
+      await tx`
       insert into upstream_sign_ins (tenant_id, state_hash, interaction_id, audience, browser_hash, nonce, code_verifier, expires_at)
       values (${tenant.id}, ${stateHash}, ${interaction.id}, ${audience}, ${hashSecret(browser)}, ${upstream.nonce}, ${upstream.codeVerifier},
-              now() + make_interval(secs => ${UPSTREAM_SIGN_IN_TTL_SECONDS}))`);
+              now() + make_interval(secs => ${UPSTREAM_SIGN_IN_TTL_SECONDS}))`;
+    });
     // SameSite=Lax: the callback is a top-level GET from the provider's site, which Lax cookies accompany.
     res.cookie(bindingCookieName(stateHash), browser, { httpOnly: true, sameSite: 'lax', secure, path: callbackPath(tenant.slug), maxAge: UPSTREAM_SIGN_IN_TTL_SECONDS * 1000 });
     res.redirect(303, upstream.authorizationUrl);
