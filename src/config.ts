@@ -69,6 +69,9 @@ const environment = z.object({
   // The key of sign-in device cookies (O13). Set the same value on every instance of a deployment;
   // unset, each DATA_DIR keeps its own random key (DATA_DIR/sign-in-device-key).
   SIGN_IN_DEVICE_KEY: z.string().min(32).max(512).optional(),
+  // The key that encrypts upstream identity providers' client secrets at rest (AES-256-GCM). Set the
+  // same value on every instance (and for `npm run admin`); unset, DATA_DIR/federation-secret-key.
+  FEDERATION_SECRET_KEY: z.string().min(32).max(512).optional(),
 });
 
 export type Environment = z.infer<typeof environment>;
@@ -132,6 +135,7 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   dynamicRegistration: boolean;
   signInDeviceKey: string | undefined;
+  federationSecretKey: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -182,5 +186,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     dynamicRegistration: e.OAUTH_DYNAMIC_REGISTRATION,
     signInDeviceKey: e.SIGN_IN_DEVICE_KEY,
+    federationSecretKey: e.FEDERATION_SECRET_KEY,
   };
 }

@@ -1,13 +1,14 @@
 // The attack suite is a tool for testers, not part of the service: it lives in attack/, and of the
-// service's code it may use only the seed's fixtures (demo logins, canaries), the audit verifier and
-// the command-line plumbing. Anything of the request path would let the suite pass by sharing a bug
+// service's code it may use only the seed's fixtures (demo logins, canaries), the audit verifier, the
+// command-line plumbing and the admin command line (the operator's interface, for rows that set a
+// deployment up through --database-url). Anything of the request path would let the suite pass by sharing a bug
 // with the code it attacks.
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
 
-const ALLOWED = [/^src\/seed\/(demo|fixtures)\.js$/, /^src\/audit\/verify\.js$/, /^src\/cli\/terminal\.js$/];
+const ALLOWED = [/^src\/seed\/(demo|fixtures)\.js$/, /^src\/audit\/verify\.js$/, /^src\/cli\/terminal\.js$/, /^src\/cli\/admin\.js$/];
 
 test('the attack suite imports nothing of the service but fixtures, the audit verifier and CLI plumbing', async () => {
   const root = resolve('attack');
