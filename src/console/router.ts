@@ -183,6 +183,14 @@ export function approvalConsole(services: Services): Router {
     });
   });
 
+  // The link in action.pending webhooks (docs/WEBHOOKS.md): the action on the console page (which
+  // asks for sign-in first when needed). Nothing is decided by a GET.
+  router.get('/console/t/:slug/actions/:id', resolve, (req, res) => {
+    const id = String(req.params.id);
+    const tenant = tenantOf(res);
+    res.redirect(303, UUID.test(id) ? `${consolePath(tenant.slug)}#action-${id}` : consolePath(tenant.slug));
+  });
+
   router.post('/console/t/:slug/actions/:id', resolve, checkOrigin, form, async (req, res) => {
     const tenant = tenantOf(res);
     const id = String(req.params.id);

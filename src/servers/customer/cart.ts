@@ -1,5 +1,6 @@
 // Customer tools: the cart, and placing an order from it (a confirmed, idempotent write; payments
 // are simulated with the customer's stored test payment method, never a real network).
+import { enqueueWebhookEvent } from '../../webhooks/outbox.js';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { defineTool, ToolError, type CallContext } from '../mcp/capability.js';
@@ -201,6 +202,7 @@ export const placeOrder = defineTool({
         await tx`insert into payments (tenant_id, order_id, customer_id, amount_cents, currency, method, status)
                  values (${tenantId}, ${order!.id}, ${cid}, ${c.totalCents}, ${c.currency}, 'test_card', 'captured')`;
         await tx`delete from cart_items where tenant_id = ${tenantId} and customer_id = ${cid}`;
+        await enqueueWebhookEvent(tx, tenantId, 'order.placed', { order_number: number, total_cents: Number(c.totalCents), currency: c.currency, lines: items.length });
         const payment = await paymentMethod();
         return {
           status: 'created' as const,

@@ -1,5 +1,6 @@
 // Customer tools: return eligibility against the tenant's policy, starting a return (a confirmed,
 // idempotent write) and its status (docs/DESIGN.md §1; A5 for double returns).
+import { enqueueWebhookEvent } from '../../webhooks/outbox.js';
 import { z } from 'zod';
 import { defineTool, ToolError, type CallContext } from '../mcp/capability.js';
 import { confirmationToken, idempotencyKey, iso, money, moneyOf, orderNumber, returnNumber, untrustedText } from '../mcp/fields.js';
@@ -179,6 +180,7 @@ export const startReturn = defineTool({
           await tx`insert into return_lines (tenant_id, return_id, order_id, line_no, customer_id, quantity, condition)
                    values (${tenantId}, ${created!.id}, ${e.orderId}, ${l.line_no}, ${cid}, ${l.quantity}, ${l.condition})`;
         }
+        await enqueueWebhookEvent(tx, tenantId, 'return.requested', { return_number: number, order_number: args.order_number, lines: args.lines.length });
         return {
           status: 'created' as const,
           summary: `Return ${number} started for order ${args.order_number}: ${what}. The shop will review it.`,
