@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
 import type { Config } from './config.js';
 import { announceConnection } from './db/connection-file.js';
-import { openDatabase, type Database } from './db/database.js';
+import { openDatabase, openWebhookPool, type Database } from './db/database.js';
 import type { Express } from 'express';
 import { createApps } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
@@ -112,7 +112,8 @@ export async function startService(config: Config, log: Logger = createLogger(co
   const publicUrl = config.publicUrl;
   const internalUrl = config.internalUrl;
   // Outgoing webhooks: every instance runs a worker; the outbox's row locks keep them apart.
-  const webhookWorker = config.webhooks.worker ? new WebhookWorker({ sql: db.sql, log, config, internalUrl }) : undefined;
+  const webhookSql = config.webhooks.worker ? openWebhookPool(db.appUrl) : undefined;
+  const webhookWorker = webhookSql ? new WebhookWorker({ sql: webhookSql, log, config, internalUrl }) : undefined;
   webhookWorker?.start();
   let closing: Promise<void> | undefined;
   return {
@@ -120,6 +121,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     close() {
       closing ??= (async () => {
         await Promise.all([close(publicServer), close(internalServer), webhookWorker?.stop()]);
+        await webhookSql?.end({ timeout: 2 });
         await closeDatabase();
       })();
       return closing;
