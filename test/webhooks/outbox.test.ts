@@ -15,7 +15,7 @@ import { enqueueWebhookEvent } from '../../src/webhooks/outbox.js';
 import { addSubscription, SubscriptionRefused } from '../../src/webhooks/subscriptions.js';
 import { retryDelayMs } from '../../src/webhooks/worker.js';
 import { asStaff, reorderable, staffOf } from '../actions/helpers.js';
-import { connect, internalUrl, staffToken } from '../servers/helpers.js';
+import { connect, customerToken, customerUrl, internalUrl, staffToken } from '../servers/helpers.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { eventually, Receiver } from './receiver.js';
 
@@ -75,6 +75,30 @@ describe('webhooks out', () => {
     await eventually(() => decidedFor() !== undefined, 'action.decided delivered');
     assert.equal(decidedFor()!.data.outcome, 'executed');
     await admin('webhooks', 'remove', 'globex', sub.id);
+  });
+
+  test('order.placed is written with the order, exactly once: not for the unconfirmed call, once for two parallel confirmations', async () => {
+    const [acme] = await s.database.owner<{ id: string }[]>`select id from tenants where slug = 'acme'`;
+    const sub = await addSubscription(s.database.owner, s.config, acme!.id, { url: receiver.url, events: ['order.placed'] });
+    receiver.secret = sub.secret;
+    const count = async () => (await s.database.owner<{ n: number }[]>`select count(*)::int as n from webhook_events where tenant_id = ${acme!.id} and type = 'order.placed'`)[0]!.n;
+    const before = await count();
+    const bob = await connect(customerUrl(s, 'acme'), (await customerToken(s, 'acme', 'bob@acme.example')).token);
+    const call = async (name: string, args: Record<string, unknown>) => (await bob.callTool({ name, arguments: args })).structuredContent as Record<string, any>;
+    const found = await call('search_products', { query: 'mat' });
+    await call('add_to_cart', { sku: found.products.find((p: { in_stock: boolean }) => p.in_stock).sku, quantity: 1 });
+    const first = await call('place_order', { idempotency_key: 'webhook-order-0001' });
+    assert.equal(first.status, 'confirmation_required');
+    assert.equal(await count(), before, 'no order, no event');
+    const args = { idempotency_key: 'webhook-order-0001', confirmation_token: first.confirmation_token };
+    const [a, b] = await Promise.all([call('place_order', args), call('place_order', args)]);
+    assert.equal(a.status, 'created');
+    assert.deepEqual(b, a);
+    assert.equal(await count(), before + 1);
+    const placed = () => [...receiver.accepted.values()].find((m) => m.type === 'order.placed' && m.data.order_number === a.order_number);
+    await eventually(() => placed() !== undefined, 'order.placed delivered');
+    assert.equal(placed()!.data.total_cents, a.total.amount_cents);
+    await admin('webhooks', 'remove', 'acme', sub.id);
   });
 
   test('a failing receiver gets retries until it accepts, then nothing more; the id is the same every time', async () => {
