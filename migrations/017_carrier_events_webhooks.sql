@@ -154,6 +154,8 @@ create policy webhook_events_system on webhook_events for select
 create policy webhook_events_system_update on webhook_events for update
   using (tenant_id = app.tenant_id() and app.actor() = 'system')
   with check (tenant_id = app.tenant_id() and app.actor() = 'system');
+create policy webhook_events_system_prune on webhook_events for delete
+  using (tenant_id = app.tenant_id() and app.actor() = 'system');
 create policy webhook_deliveries_system on webhook_deliveries for all
   using (tenant_id = app.tenant_id() and app.actor() = 'system')
   with check (tenant_id = app.tenant_id() and app.actor() = 'system');
@@ -161,8 +163,8 @@ create policy webhook_deliveries_system on webhook_deliveries for all
 grant select, insert, update, delete on competitor_price_observations to commerce_app;
 grant select on carrier_webhook_secrets, webhook_subscriptions to commerce_app;
 grant select, insert, delete on carrier_event_receipts to commerce_app;
-grant select, insert, update (dispatched_at) on webhook_events to commerce_app;
-grant select, insert, update (status, attempts, next_attempt_at, last_attempt_at, last_status, last_error, delivered_at)
+grant select, insert, update (dispatched_at), delete on webhook_events to commerce_app;
+grant select, insert, update (status, attempts, next_attempt_at, last_attempt_at, last_status, last_error, delivered_at), delete
   on webhook_deliveries to commerce_app;
 
 -- The owner maintains the new tables (admin command line, seed), as in 005_policies.sql.

@@ -23,6 +23,8 @@ export const LEASE_MS = Math.max(60_000, DELIVERY_TIMEOUT_MS * 4);
 const MAX_BACKOFF_MS = 3_600_000;
 const BATCH = 20;
 const PRUNE_EVERY_CYCLES = 300;
+/** Delivered and dead deliveries (and their events) are kept this long, for `webhooks list` and inquiries. */
+const RETENTION_DAYS = 30;
 
 /** Exponential backoff: base · 2^(attempts−1), capped at an hour (pure). */
 export function retryDelayMs(attempts: number, baseMs: number): number {
@@ -85,7 +87,7 @@ export class WebhookWorker {
         await setRequestContext(tx, { kind: 'system', tenantId: t.id });
         await this.#dispatch(tx, t.id);
         all.push(...await this.#claim(tx, t.id));
-        if (prune) await tx`delete from carrier_event_receipts where tenant_id = ${t.id} and expires_at < now()`;
+        if (prune) await this.#prune(tx, t.id);
       }
       return all;
     })) as Claimed[];
@@ -109,6 +111,15 @@ export class WebhookWorker {
         on conflict do nothing`;
       await tx`update webhook_events set dispatched_at = now() where tenant_id = ${tenantId} and id = ${e.id}`;
     }
+  }
+
+  /** Expired carrier receipts; delivered or dead deliveries and their dispatched events after RETENTION_DAYS. */
+  async #prune(tx: Tx, tenantId: string): Promise<void> {
+    await tx`delete from carrier_event_receipts where tenant_id = ${tenantId} and expires_at < now()`;
+    await tx`delete from webhook_deliveries where tenant_id = ${tenantId} and status <> 'pending'
+             and created_at < now() - make_interval(days => ${RETENTION_DAYS})`;
+    await tx`delete from webhook_events e where e.tenant_id = ${tenantId} and e.dispatched_at < now() - make_interval(days => ${RETENTION_DAYS})
+             and not exists (select 1 from webhook_deliveries d where d.tenant_id = e.tenant_id and d.event_id = e.id)`;
   }
 
   async #claim(tx: Tx, tenantId: string): Promise<Claimed[]> {
