@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { recordAudit } from '../audit/record.js';
-import { resolveTenant, tenantOf } from '../authz/http.js';
+import { clientIp, resolveTenant, tenantOf } from '../authz/http.js';
 import { withContext, type Tx } from '../db/context.js';
 import type { Services } from '../services.js';
 import { cleanText } from '../text/invisible.js';
@@ -24,6 +24,9 @@ export const LATE_CAUSE_CODES = ['weather', 'carrier_capacity', 'address_issue',
 const RECEIPT_DAYS = 7;
 const MAX_BODY = '16kb';
 const CARRIER_SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+/** O11/A4: refused signatures per tenant and address before that address is refused outright for a while. */
+export const SIGNATURE_FAILURES_ALLOWED = 60;
+const SIGNATURE_FAILURE_WINDOW_SECONDS = 900;
 
 const when = z.iso.datetime({ offset: true });
 export const carrierEvent = z.object({
@@ -51,8 +54,17 @@ interface Locals { carrierId: string; carrierName: string; event: CarrierEvent; 
 /** Step: the carrier's secret, the signature and the timestamp. Unknown carrier, no secret, bad or stale signature: the same 401. */
 function verifiedCarrier(services: Services) {
   const tolerance = services.config.webhooks.carrierToleranceSeconds;
+  const failures = services.rateLimits.limiter('carrier_sig', { points: SIGNATURE_FAILURES_ALLOWED, durationSeconds: SIGNATURE_FAILURE_WINDOW_SECONDS });
   return async (req: Request, res: Response, next: NextFunction) => {
     const { tenant } = tenantOf(res);
+    // Step: an address that keeps sending bad signatures is refused before any work (shared store; fails closed).
+    const throttleKey = `${tenant.id}:${clientIp(req)}`;
+    let seen;
+    try { seen = await failures.get(throttleKey); } catch { return void res.status(503).set('Retry-After', '5').json({ error: 'temporarily_unavailable', error_description: 'Retry shortly' }); }
+    if (seen && seen.consumedPoints >= SIGNATURE_FAILURES_ALLOWED) {
+      const wait = Math.max(1, Math.ceil(seen.msBeforeNext / 1000));
+      return void res.status(429).set('Retry-After', String(wait)).json({ error: 'too_many_requests', error_description: `Too many refused signatures: retry after ${wait} s` });
+    }
     const slug = String(req.params.carrier ?? '');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const [row] = CARRIER_SLUG.test(slug)
@@ -70,6 +82,7 @@ function verifiedCarrier(services: Services) {
     }, body, tolerance, Math.floor(Date.now() / 1000));
     if (!verdict.ok || !row || !secret) {
       req.log?.info({ carrier: slug, problem: verdict.ok ? 'no_secret' : verdict.problem }, 'carrier event refused');
+      await failures.penalty(throttleKey, 1).catch(() => {});
       return refuse(res, 401, 'invalid_signature', 'The signature, its timestamp or the carrier is not valid');
     }
     let json: unknown;

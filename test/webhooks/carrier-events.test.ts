@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { runAdmin } from '../../src/cli/admin.js';
 import { open, secretsKey } from '../../src/webhooks/secret-box.js';
-import { carrierSecretBinding } from '../../src/webhooks/carrier-events.js';
+import { carrierSecretBinding, SIGNATURE_FAILURES_ALLOWED } from '../../src/webhooks/carrier-events.js';
 import { sign, verifySignature } from '../../src/webhooks/signature.js';
 import { connect, customerToken, customerUrl } from '../servers/helpers.js';
 import { startTestService, type TestService } from '../support/service.js';
@@ -196,5 +196,22 @@ describe('carrier events move shipments', () => {
       method: 'POST', body: '{}', headers: { 'webhook-id': 'x', 'webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'webhook-signature': `v1,${sign(secret, 'x', Math.floor(Date.now() / 1000), '{}')}` },
     });
     assert.equal(res.status, 401);
+  });
+});
+
+describe('O11 signature guessing', () => {
+  // Last in this file: it locks 127.0.0.1 out of acme's carrier endpoint.
+  test('O11 an address sending bad signatures is refused (429) after a bounded number, before its next guess is even checked', async () => {
+    const sent: number[] = [];
+    for (let i = 0; i < SIGNATURE_FAILURES_ALLOWED + 5; i++) {
+      const r = await send(exception(), { id: `evt-guess-${i}`, signature: `v1,${Buffer.alloc(32, i).toString('base64')}` });
+      sent.push(r.status);
+      if (r.status === 429) break;
+    }
+    const firstRefusal = sent.indexOf(429);
+    assert.ok(firstRefusal > 0 && firstRefusal <= SIGNATURE_FAILURES_ALLOWED, `429 after at most ${SIGNATURE_FAILURES_ALLOWED} failures (${sent.join(',')})`);
+    assert.ok(sent.slice(0, firstRefusal).every((st) => st === 401));
+    const valid = await send(exception(), { id: 'evt-after-lockout' });
+    assert.equal(valid.status, 429, 'a locked-out address gets no answer about its signature');
   });
 });
