@@ -14,9 +14,9 @@ alter table carriers add constraint carriers_tenant_slug unique (tenant_id, slug
 -- When the last carrier event moved the shipment: older events arriving late do not move it back.
 alter table shipments add column carrier_event_at timestamptz;
 
--- Competitor price observations (the ingestion helper's migration 016 defines the same table; the
--- lead keeps one definition).
-create table competitor_price_observations (
+-- Competitor price observations. The ingestion work (migration 016) defines the same table: whichever
+-- runs first creates it, so everything about it here is "if not exists".
+create table if not exists competitor_price_observations (
   tenant_id uuid not null references tenants(id),
   id uuid not null default gen_random_uuid(),
   product_id uuid not null,
@@ -29,7 +29,7 @@ create table competitor_price_observations (
   unique (tenant_id, external_id),
   foreign key (tenant_id, product_id) references products(tenant_id, id)
 );
-create index competitor_prices_latest on competitor_price_observations (tenant_id, product_id, competitor, observed_at desc);
+create index if not exists competitor_prices_latest on competitor_price_observations (tenant_id, product_id, competitor, observed_at desc);
 
 -- The HMAC secret of one carrier of one tenant, sealed (AES-256-GCM, src/webhooks/secret-box.ts):
 -- it must be usable to verify, so it cannot be a hash; the key is outside the database.
@@ -116,10 +116,16 @@ begin
   end loop;
 end $$;
 
--- Competitor observations: staff read and write (the analytics tools, ingestion).
-create policy competitor_price_observations_staff on competitor_price_observations for all
-  using (tenant_id = app.tenant_id() and app.is_staff())
-  with check (tenant_id = app.tenant_id() and app.is_staff());
+-- Competitor observations: staff read and write (the analytics tools, ingestion) — unless 016 gave
+-- the table its policies already.
+do $$
+begin
+  if not exists (select 1 from pg_policy where polrelid = 'competitor_price_observations'::regclass and polname <> 'owner_maintenance') then
+    create policy competitor_price_observations_staff on competitor_price_observations for all
+      using (tenant_id = app.tenant_id() and app.is_staff())
+      with check (tenant_id = app.tenant_id() and app.is_staff());
+  end if;
+end $$;
 
 -- Carrier secrets: written by the owner only (admin command line); read by the verified-event path.
 create policy carrier_webhook_secrets_system on carrier_webhook_secrets for select
@@ -173,6 +179,8 @@ declare t text;
 begin
   foreach t in array array['competitor_price_observations', 'carrier_webhook_secrets', 'carrier_event_receipts',
                            'webhook_subscriptions', 'webhook_events', 'webhook_deliveries'] loop
-    execute format('create policy owner_maintenance on %I to %I using (true) with check (true)', t, current_user);
+    if not exists (select 1 from pg_policy where polrelid = t::regclass and polname = 'owner_maintenance') then
+      execute format('create policy owner_maintenance on %I to %I using (true) with check (true)', t, current_user);
+    end if;
   end loop;
 end $$;
