@@ -6,7 +6,6 @@
 // context that records the event id (a replay is 409 and changes nothing) and moves the shipment.
 // Late causes reported in `exception` events land in shipments.late_cause_code / late_cause, where
 // get_order (customer) and late_shipments (staff) read them.
-import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import { z } from 'zod';
 import { recordAudit } from '../audit/record.js';
@@ -169,9 +168,4 @@ export function carrierEvents(services: Services): Router {
       }
     });
   return router;
-}
-
-/** A random id, for carriers and tests that need one. */
-export function newEventId(): string {
-  return `evt_${randomBytes(12).toString('hex')}`;
 }

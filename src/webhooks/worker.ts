@@ -148,7 +148,7 @@ export class WebhookWorker {
     const last = d.attempts >= config.webhooks.maxAttempts;
     const delayMs = retryDelayMs(d.attempts, config.webhooks.retryBaseMs);
     // Recorded only while the lease is ours (same attempt count, still pending).
-    const recorded = await sql.begin(async (tx) => {
+    await sql.begin(async (tx) => {
       await setRequestContext(tx, { kind: 'system', tenantId: d.tenant_id });
       return outcome.ok
         ? tx`update webhook_deliveries set status = 'delivered', delivered_at = now(), last_status = ${outcome.status}, last_error = null
@@ -161,9 +161,7 @@ export class WebhookWorker {
     }).catch((error: Error) => {
       // PostgreSQL away: the lease runs out and the delivery is sent again (at least once).
       log.warn({ err: { message: error.message }, event_id: d.event_id }, 'webhook delivery outcome not recorded');
-      return [];
     });
     if (!outcome.ok) log.info({ event_id: d.event_id, attempts: d.attempts, dead: last, error: outcome.error }, 'webhook delivery failed');
-    void recorded;
   }
 }

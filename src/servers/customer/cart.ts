@@ -1,6 +1,5 @@
 // Customer tools: the cart, and placing an order from it (a confirmed, idempotent write; payments
 // are simulated with the customer's stored test payment method, never a real network).
-import { enqueueWebhookEvent } from '../../webhooks/outbox.js';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { defineTool, ToolError, type CallContext } from '../mcp/capability.js';
@@ -8,6 +7,7 @@ import { confirmationToken, idempotencyKey, money, moneyOf, sku } from '../mcp/f
 import { confirmedWrite } from '../mcp/confirmed-write.js';
 import { customerId } from './orders.js';
 import { productBySku } from './catalog.js';
+import { enqueueWebhookEvent } from '../../webhooks/outbox.js';
 
 interface CartItem {
   product_id: string; sku: string; name: string; quantity: number; amount_cents: string | null; currency: string | null; available: number;

@@ -1,12 +1,12 @@
 // Customer tools: return eligibility against the tenant's policy, starting a return (a confirmed,
 // idempotent write) and its status (docs/DESIGN.md §1; A5 for double returns).
-import { enqueueWebhookEvent } from '../../webhooks/outbox.js';
 import { z } from 'zod';
 import { defineTool, ToolError, type CallContext } from '../mcp/capability.js';
 import { confirmationToken, idempotencyKey, iso, money, moneyOf, orderNumber, returnNumber, untrustedText } from '../mcp/fields.js';
 import { confirmedWrite } from '../mcp/confirmed-write.js';
 import { untrusted } from '../mcp/untrusted.js';
 import { customerId } from './orders.js';
+import { enqueueWebhookEvent } from '../../webhooks/outbox.js';
 
 const DAY_MS = 86_400_000;
 
