@@ -136,8 +136,10 @@ describe('webhooks out', () => {
     receiver.answer = (_id, nth) => (nth <= 2 ? 503 : 200);
     const id = await s.database.owner.begin((tx) => enqueueWebhookEvent(tx, globexId, 'order.placed', { order_number: 'ORD-T1', total_cents: 100, currency: 'EUR', lines: 1 })) as string;
     await eventually(() => receiver.accepted.has(id), 'delivered after two failures');
-    const [row] = await s.database.owner<{ status: string; attempts: number }[]>`select status, attempts from webhook_deliveries where event_id = ${id}`;
-    assert.deepEqual({ ...row }, { status: 'delivered', attempts: 3 });
+    // The worker records the outcome after the receiver answered: wait for the record too.
+    const row = async () => (await s.database.owner<{ status: string; attempts: number }[]>`select status, attempts from webhook_deliveries where event_id = ${id}`)[0];
+    await eventually(async () => (await row())?.status === 'delivered', 'delivery recorded');
+    assert.deepEqual({ ...(await row()) }, { status: 'delivered', attempts: 3 });
     assert.equal(receiver.rawCount(id), 3);
     assert.equal(receiver.failures(id), 2);
     receiver.answer = () => 200;
