@@ -1,5 +1,6 @@
 // npm run admin -- <command>: tenants, staff, customers and OAuth clients (create, list, disable),
-// token revocation by user or by client, and the audit chain (verify, export). Runs as the owner
+// token revocation by user or by client, the audit chain (verify, export), carrier secrets and
+// webhook subscriptions (src/cli/webhooks.ts). Runs as the owner
 // role (like migrations and the seed) on the database the service uses: DATABASE_URL, the running
 // service's embedded server, or an embedded server of its own when none runs (src/cli/owner.ts).
 // `npm run admin -- --help` lists the subcommands; each has --help. Passwords are read from
@@ -8,7 +9,8 @@ import { createInterface } from 'node:readline';
 import type postgres from 'postgres';
 import type { Config } from '../config.js';
 import { IDP_SUBCOMMANDS } from './idp.js';
-import { CommandFailed, isEntryPoint, runCommandLine, runSubcommand, UsageError, type CommandSet, type Subcommand } from './owner.js';
+import { CommandFailed, commandConfig, isEntryPoint, runCommandLine, runSubcommand, UsageError, type CommandSet, type Subcommand } from './owner.js';
+import { webhookSubcommands } from './webhooks.js';
 import { createPreregisteredClient, type ClientAudience } from '../authz/clients.js';
 import { isAllowedRedirectUri } from '../authz/checks/redirect-uri.js';
 import { TENANT_SLUG } from '../authz/resources.js';
@@ -201,6 +203,7 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
       await exportAuditLog(sql, slug!, out);
     },
   },
+  ...webhookSubcommands(commandConfig),
 ];
 
 async function disableAccount(sql: Owner, area: 'staff' | 'customers', { args: [slug, email], out }: { args: string[]; out: (line: string) => void }): Promise<void> {
@@ -215,7 +218,7 @@ async function disableAccount(sql: Owner, area: 'staff' | 'customers', { args: [
 
 export const ADMIN: CommandSet = {
   program: 'npm run admin --',
-  about: 'tenants, accounts, OAuth clients, token revocation and the audit chain (as the database owner)',
+  about: 'tenants, accounts, OAuth clients, token revocation, the audit chain, carrier secrets and webhooks (as the database owner)',
   subcommands: ADMIN_SUBCOMMANDS,
 };
 
