@@ -69,6 +69,20 @@ const environment = z.object({
   // The key of sign-in device cookies (O13). Set the same value on every instance of a deployment;
   // unset, each DATA_DIR keeps its own random key (DATA_DIR/sign-in-device-key).
   SIGN_IN_DEVICE_KEY: z.string().min(32).max(512).optional(),
+  // The key that encrypts upstream identity providers' client secrets at rest (AES-256-GCM). Set the
+  // same value on every instance (and for `npm run admin`); unset, DATA_DIR/federation-secret-key.
+  FEDERATION_SECRET_KEY: z.string().min(32).max(512).optional(),
+  // The key that seals carrier and webhook secrets in the database (docs/WEBHOOKS.md). Set the same
+  // value on every instance and for the admin command line; unset, DATA_DIR/webhook-secrets-key.
+  WEBHOOK_SECRETS_KEY: z.string().min(32).max(512).optional(),
+  // The delivery worker of outgoing webhooks: on/off, how often it looks at the outbox, the first
+  // retry delay (doubled per attempt, capped at an hour) and the attempts before a delivery is dead.
+  WEBHOOK_WORKER: bool.default(true),
+  WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
+  // Carrier events: how far a signed timestamp may be from our clock.
+  CARRIER_EVENT_TOLERANCE_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
 });
 
 export type Environment = z.infer<typeof environment>;
@@ -132,6 +146,15 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   dynamicRegistration: boolean;
   signInDeviceKey: string | undefined;
+  federationSecretKey: string | undefined;
+  webhooks: {
+    secretsKey: string | undefined;
+    worker: boolean;
+    pollIntervalMs: number;
+    retryBaseMs: number;
+    maxAttempts: number;
+    carrierToleranceSeconds: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -182,5 +205,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     dynamicRegistration: e.OAUTH_DYNAMIC_REGISTRATION,
     signInDeviceKey: e.SIGN_IN_DEVICE_KEY,
+    federationSecretKey: e.FEDERATION_SECRET_KEY,
+    webhooks: {
+      secretsKey: e.WEBHOOK_SECRETS_KEY,
+      worker: e.WEBHOOK_WORKER,
+      pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      carrierToleranceSeconds: e.CARRIER_EVENT_TOLERANCE_SECONDS,
+    },
   };
 }

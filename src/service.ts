@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
 import type { Config } from './config.js';
 import { announceConnection } from './db/connection-file.js';
-import { openDatabase, type Database } from './db/database.js';
+import { openDatabase, openWebhookPool, type Database } from './db/database.js';
 import type { Express } from 'express';
 import { createApps } from './http/app.js';
 import { createLogger, type Logger } from './log.js';
@@ -14,11 +14,14 @@ import { Metrics } from './ops/metrics.js';
 import { RateLimits } from './ratelimit/limits.js';
 import type { Services } from './services.js';
 import { TenantDirectory } from './tenants/directory.js';
+import { WebhookWorker } from './webhooks/worker.js';
 
 export interface RunningService {
   config: Config;
   services: Services;
   db: Database;
+  /** The delivery worker of outgoing webhooks (undefined when WEBHOOK_WORKER=false). */
+  webhookWorker: WebhookWorker | undefined;
   publicServer: Server;
   internalServer: Server | undefined;
   /** The base URLs actually bound (ports resolved when 0 was asked). */
@@ -108,12 +111,17 @@ export async function startService(config: Config, log: Logger = createLogger(co
   handlers = { public: apps.publicApp, internal: apps.internalApp };
   const publicUrl = config.publicUrl;
   const internalUrl = config.internalUrl;
+  // Outgoing webhooks: every instance runs a worker; the outbox's row locks keep them apart.
+  const webhookSql = config.webhooks.worker ? openWebhookPool(db.appUrl) : undefined;
+  const webhookWorker = webhookSql ? new WebhookWorker({ sql: webhookSql, log, config, internalUrl }) : undefined;
+  webhookWorker?.start();
   let closing: Promise<void> | undefined;
   return {
-    config, services, db, publicServer, internalServer, publicUrl, internalUrl,
+    config, services, db, publicServer, internalServer, publicUrl, internalUrl, webhookWorker,
     close() {
       closing ??= (async () => {
-        await Promise.all([close(publicServer), close(internalServer)]);
+        await Promise.all([close(publicServer), close(internalServer), webhookWorker?.stop()]);
+        await webhookSql?.end({ timeout: 2 });
         await closeDatabase();
       })();
       return closing;

@@ -32,6 +32,7 @@ import { aggregateTotals, guardrailLock } from './aggregates.js';
 import { ActionRefused, tenantCurrency, type ActionExecutor, type Prepared } from './executor.js';
 import { decide, selfApprovalAllowed, type WriteTool } from './guardrails.js';
 import { executorFor } from './tools.js';
+import { actionDecided, actionPending } from '../webhooks/action-events.js';
 
 export { ActionRefused } from './executor.js';
 
@@ -238,6 +239,7 @@ async function newOrDuplicate(
       totals, justification: why } });
 
   if (decision.run === 'wait') {
+    await actionPending(tx, req.tenantId, action);
     return { status: 'pending', action_id: action.id, tool: req.tool, summary: prepared.summary, message: waitingMessage(action.id),
       reason: decision.reason, expires_at: action.expires_at.toISOString() };
   }
@@ -344,6 +346,7 @@ async function fail(tx: Tx, d: Decision, row: ActionRow, message: string): Promi
   await tx`update pending_actions set status = 'failed', decided_by = ${d.staffId}, decided_at = now(), decision_reason = ${d.reason ?? null},
              result = ${tx.json({ error: message })}
            where tenant_id = ${d.tenantId} and id = ${row.id} and status = 'pending'`;
+  await actionDecided(tx, d.tenantId, row, 'failed');
   await recordAudit(tx, {
     tenantId: d.tenantId, event: 'action.failed', outcome: 'error', actorKind: 'staff', actorId: d.staffId, clientId: d.clientId,
     tokenId: d.tokenId ?? null, requestId: d.requestId ?? null, tool: row.tool, detail: { action_id: row.id, error: message },
@@ -374,6 +377,7 @@ async function execute(tx: Tx, d: Decision, row: ActionRow, how: 'approved' | 's
            executed_at = now(), result = ${tx.json(result as never)}
     where tenant_id = ${d.tenantId} and id = ${row.id} and status = 'pending' returning id`;
   if (!done) throw new Error(`action ${row.id} changed state while executing`);
+  await actionDecided(tx, d.tenantId, row, 'executed');
   await recordAudit(tx, { ...audit, event: 'action.executed', outcome: 'ok', detail: { action_id: row.id, approval: how } });
   return { status: 'executed', action_id: row.id, result, message: `approved and done (action ${row.id})` };
 }
@@ -394,6 +398,7 @@ export async function rejectAction(tx: Tx, d: Decision): Promise<DecisionOutcome
   if (!reason) return refuse(tx, d, row, 'not_pending', 'a rejection needs a reason');
   await tx`update pending_actions set status = 'rejected', decided_by = ${d.staffId}, decided_at = now(), decision_reason = ${reason}
            where tenant_id = ${d.tenantId} and id = ${row.id} and status = 'pending'`;
+  await actionDecided(tx, d.tenantId, row, 'rejected');
   await recordAudit(tx, {
     tenantId: d.tenantId, event: 'action.rejected', outcome: 'ok', actorKind: 'staff', actorId: d.staffId, clientId: d.clientId,
     tokenId: d.tokenId ?? null, requestId: d.requestId ?? null, tool: row.tool,
@@ -430,6 +435,7 @@ async function markExpired(tx: Tx, tenantId: string, id: string, tool: string): 
   const rows = await tx`update pending_actions set status = 'expired', decided_at = now(), decision_reason = 'expired without a decision'
                         where tenant_id = ${tenantId} and id = ${id} and status = 'pending' returning id`;
   if (rows.length) {
+    await actionDecided(tx, tenantId, { id, tool }, 'expired');
     await recordAudit(tx, { tenantId, event: 'action.expired', outcome: 'ok', actorKind: 'system', tool, detail: { action_id: id } });
   }
 }

@@ -128,6 +128,8 @@ export interface NewClient {
   /** Confidential (a secret is generated and returned once) or public. */
   confidential: boolean;
   clientId?: string;
+  /** A confidential staff client that may also use the JWT bearer grant with ID-JAGs (RFC 7523). */
+  jwtBearer?: boolean;
 }
 
 /**
@@ -138,6 +140,7 @@ export async function createPreregisteredClient(tx: Tx | Sql, tenantId: string, 
   const clientId = c.clientId ?? `${c.audience}-${newSecret('secret').slice(-12)}`;
   const secret = c.confidential ? newSecret('secret') : undefined;
   const grants = c.audience === 'service' ? ['client_credentials'] : c.audience === 'resource_server' ? [] : ['authorization_code', 'refresh_token'];
+  if (c.jwtBearer && c.confidential) grants.push('urn:ietf:params:oauth:grant-type:jwt-bearer');
   const method = c.confidential ? 'client_secret_basic' : 'none';
   await tx`insert into oauth_clients (tenant_id, client_id, client_secret_hash, name, redirect_uris, grant_types,
                                       token_endpoint_auth_method, audience, source, scope)

@@ -43,7 +43,7 @@ export function setPageSecurityHeaders(res: Response, redirectOrigin?: string): 
 
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1d1d1f}
 h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input[type=email],input[type=password]{width:100%;padding:.5rem;box-sizing:border-box}
-button{margin-top:1rem;padding:.5rem 1rem;margin-right:.5rem}.error{color:#b00020}.muted{color:#555;font-size:.9rem}ul{padding-left:1.2rem}`;
+button,a.button{margin-top:1rem;padding:.5rem 1rem;margin-right:.5rem}a.button{display:inline-block;border:1px solid #555;border-radius:3px;color:inherit;text-decoration:none}.error{color:#b00020}.muted{color:#555;font-size:.9rem}ul{padding-left:1.2rem}`;
 
 export function sendPage(res: Response, status: number, title: string, body: Html, redirectOrigin?: string): void {
   setPageSecurityHeaders(res, redirectOrigin);

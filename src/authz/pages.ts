@@ -25,19 +25,25 @@ function clientLabel(r: Interaction['request'], tenantName: string): { name: str
   };
 }
 
-export function renderLogin(res: Response, ctx: PageContext, interaction: Interaction, options: { status?: number; error?: string } = {}): void {
+/** "Continue with <shop>": the tenant's upstream provider for this audience, and whether passwords stay offered. */
+export interface UpstreamOption { label: string; href: string; passwords: boolean }
+
+export function renderLogin(res: Response, ctx: PageContext, interaction: Interaction, options: { status?: number; error?: string; upstream?: UpstreamOption | null } = {}): void {
   const who = interaction.request.resourceKind === 'internal' ? 'staff account' : 'customer account';
   const client = clientLabel(interaction.request, ctx.tenantName);
+  const upstream = options.upstream;
+  const passwords = !upstream || upstream.passwords;
   sendPage(res, options.status ?? 200, `Sign in to ${ctx.tenantName}`, html`
 <h1>Sign in to ${ctx.tenantName}</h1>
 <p class="muted">with your ${who}, to connect <strong>${client.name}</strong>${client.tag}.</p>
 ${options.error ? html`<p class="error" role="alert">${options.error}</p>` : ''}
-<form method="post" action="${ctx.action}">
+${upstream ? html`<p><a class="button" id="upstream" href="${upstream.href}">Continue with ${upstream.label}</a></p>${passwords ? html`<p class="muted">or with a password:</p>` : ''}` : ''}
+${passwords ? html`<form method="post" action="${ctx.action}">
 <input type="hidden" name="csrf" value="${ctx.csrf}">
 <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required maxlength="254">
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024">
 <button type="submit">Sign in</button>
-</form>`, new URL(interaction.request.redirectUri).origin);
+</form>` : ''}`, new URL(interaction.request.redirectUri).origin);
 }
 
 /** The account signed in to the request, and where "Not you?" posts. */

@@ -12,6 +12,8 @@ import { registerEndpoint } from './endpoints/register.js';
 import { revokeEndpoint } from './endpoints/revoke.js';
 import { switchAccountEndpoint } from './endpoints/switch-account.js';
 import { tokenEndpoint } from './endpoints/token.js';
+import { upstreamCallbackEndpoint } from './federation/callback.js';
+import { upstreamStartEndpoint } from './federation/start.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 import { Throttles } from './throttle.js';
 
@@ -21,6 +23,8 @@ export function authorizationServer(services: Services, throttles = new Throttle
   router.use(authorizeEndpoint(services));
   router.use(interactionPage(services));
   router.use(loginEndpoint(services, throttles, new SignInThrottle(services.sql)));
+  router.use(upstreamStartEndpoint(services));
+  router.use(upstreamCallbackEndpoint(services));
   router.use(consentEndpoint(services));
   router.use(switchAccountEndpoint(services));
   router.use(tokenEndpoint(services, throttles));

@@ -1,12 +1,16 @@
 // npm run admin -- <command>: tenants, staff, customers and OAuth clients (create, list, disable),
-// token revocation by user or by client, and the audit chain (verify, export). Runs as the owner
+// token revocation by user or by client, the audit chain (verify, export), carrier secrets and
+// webhook subscriptions (src/cli/webhooks.ts). Runs as the owner
 // role (like migrations and the seed) on the database the service uses: DATABASE_URL, the running
 // service's embedded server, or an embedded server of its own when none runs (src/cli/owner.ts).
 // `npm run admin -- --help` lists the subcommands; each has --help. Passwords are read from
 // standard input (never from argv, which ends up in shell history).
 import { createInterface } from 'node:readline';
 import type postgres from 'postgres';
-import { CommandFailed, isEntryPoint, runCommandLine, runSubcommand, UsageError, type CommandSet, type Subcommand } from './owner.js';
+import type { Config } from '../config.js';
+import { IDP_SUBCOMMANDS } from './idp.js';
+import { CommandFailed, commandConfig, isEntryPoint, runCommandLine, runSubcommand, UsageError, type CommandSet, type Subcommand } from './owner.js';
+import { webhookSubcommands } from './webhooks.js';
 import { createPreregisteredClient, type ClientAudience } from '../authz/clients.js';
 import { isAllowedRedirectUri } from '../authz/checks/redirect-uri.js';
 import { TENANT_SLUG } from '../authz/resources.js';
@@ -126,10 +130,10 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
       ['client_id', 'name', 'audience', 'source', 'token_endpoint_auth_method', 'disabled_at', 'expires_at']),
   },
   {
-    name: 'clients create', args: '<tenant> --name N --audience A [--redirect-uri U]... [--scope "a b"] [--confidential]', json: true,
+    name: 'clients create', args: '<tenant> --name N --audience A [--redirect-uri U]... [--scope "a b"] [--confidential] [--jwt-bearer]', json: true,
     summary: 'a pre-registered client; prints client_id (and the secret of a confidential one, once)',
-    details: `audiences: ${AUDIENCES.join(', ')} (service and resource_server are always confidential). Redirect URIs: https or loopback http.`,
-    options: { name: { type: 'string' }, audience: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true }, scope: { type: 'string' }, confidential: { type: 'boolean', default: false } },
+    details: `audiences: ${AUDIENCES.join(', ')} (service and resource_server are always confidential). Redirect URIs: https or loopback http. --jwt-bearer (staff, confidential): may present ID-JAGs of the tenant's enterprise IdP (idp set <tenant> enterprise).`,
+    options: { name: { type: 'string' }, audience: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true }, scope: { type: 'string' }, confidential: { type: 'boolean', default: false }, 'jwt-bearer': { type: 'boolean', default: false } },
     async run(sql, { args: [slug], values, record }) {
       const name = need(values.name as string | undefined, '--name');
       const audience = need(values.audience as string | undefined, '--audience') as ClientAudience;
@@ -139,8 +143,10 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
       const scope = parseScope(values.scope as string | undefined);
       if (scope.some((s) => !isStaffScope(s) && !isCustomerScope(s))) throw new UsageError('unknown scope');
       const t = await tenantId(sql, slug);
-      const confidential = values.confidential === true || audience === 'service' || audience === 'resource_server';
-      const created = await createPreregisteredClient(sql, t, { name, audience, redirectUris, scope: scope.join(' '), confidential });
+      const jwtBearer = values['jwt-bearer'] === true;
+      if (jwtBearer && audience !== 'staff') throw new UsageError('--jwt-bearer: staff clients only (ID-JAG tokens are for the internal endpoint)');
+      const confidential = jwtBearer || values.confidential === true || audience === 'service' || audience === 'resource_server';
+      const created = await createPreregisteredClient(sql, t, { name, audience, redirectUris, scope: scope.join(' '), confidential, jwtBearer });
       record(created.secret
         ? { client_id: created.clientId, client_secret: created.secret, note: 'the secret is shown once; stored only as a hash' }
         : { client_id: created.clientId });
@@ -176,6 +182,7 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
       out(`${await revokeWhere(sql, t, { clientId: clientId! })} revoked`);
     },
   },
+  ...IDP_SUBCOMMANDS,
   {
     name: 'audit verify', args: '<tenant>', json: true,
     summary: "checks the tenant's audit chain; exit status 1 and the first broken entry when it does not verify",
@@ -196,6 +203,7 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
       await exportAuditLog(sql, slug!, out);
     },
   },
+  ...webhookSubcommands(commandConfig),
 ];
 
 async function disableAccount(sql: Owner, area: 'staff' | 'customers', { args: [slug, email], out }: { args: string[]; out: (line: string) => void }): Promise<void> {
@@ -210,13 +218,13 @@ async function disableAccount(sql: Owner, area: 'staff' | 'customers', { args: [
 
 export const ADMIN: CommandSet = {
   program: 'npm run admin --',
-  about: 'tenants, accounts, OAuth clients, token revocation and the audit chain (as the database owner)',
+  about: 'tenants, accounts, OAuth clients, token revocation, the audit chain, carrier secrets and webhooks (as the database owner)',
   subcommands: ADMIN_SUBCOMMANDS,
 };
 
 /** Runs one admin command on an owner connection; returns the exit status. */
-export function runAdmin(sql: Owner, argv: string[], out: (line: string) => void = console.log): Promise<number> {
-  return runSubcommand(ADMIN, sql, argv, out);
+export function runAdmin(sql: Owner, argv: string[], out: (line: string) => void = console.log, config?: Config): Promise<number> {
+  return runSubcommand(ADMIN, sql, argv, out, config);
 }
 
 if (isEntryPoint(import.meta.url)) void runCommandLine(ADMIN);

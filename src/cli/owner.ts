@@ -31,6 +31,8 @@ export interface Call {
   table<T extends object>(rows: readonly T[], columns: readonly (keyof T & string)[] | { readonly [header: string]: (row: T) => unknown }): void;
   /** One record: `key<TAB>value` lines; with --json one JSON object. */
   record(fields: Record<string, unknown>): void;
+  /** The service's configuration (keys kept in DATA_DIR or configured), for commands that need it. */
+  config(): Config;
 }
 
 export interface Subcommand {
@@ -154,8 +156,9 @@ function cell(value: unknown): string {
   return String(value).replace(/[\t\r\n]+/g, ' ');
 }
 
-function callFor(parsed: Extract<Parsed, { kind: 'run' }>, out: (line: string) => void): Call {
+function callFor(parsed: Extract<Parsed, { kind: 'run' }>, out: (line: string) => void, config?: Config): Call {
   return {
+    config: () => config ?? commandConfig(),
     args: parsed.args,
     values: parsed.values,
     out,
@@ -176,18 +179,18 @@ function callFor(parsed: Extract<Parsed, { kind: 'run' }>, out: (line: string) =
 }
 
 /** Parses and runs one command on an owner connection (tests call this); returns the exit status. */
-export async function runSubcommand(set: CommandSet, owner: postgres.Sql, argv: readonly string[], out: (line: string) => void): Promise<number> {
+export async function runSubcommand(set: CommandSet, owner: postgres.Sql, argv: readonly string[], out: (line: string) => void, config?: Config): Promise<number> {
   const parsed = parseCommandLine(set, argv);
   if (parsed.kind === 'help') {
     out(parsed.text);
     return EXIT.ok;
   }
-  return runParsed(set, parsed, owner, out);
+  return runParsed(set, parsed, owner, out, config);
 }
 
-async function runParsed(set: CommandSet, parsed: Extract<Parsed, { kind: 'run' }>, owner: postgres.Sql, out: (line: string) => void): Promise<number> {
+async function runParsed(set: CommandSet, parsed: Extract<Parsed, { kind: 'run' }>, owner: postgres.Sql, out: (line: string) => void, config?: Config): Promise<number> {
   try {
-    return (await parsed.subcommand.run(owner, callFor(parsed, out))) ?? EXIT.ok;
+    return (await parsed.subcommand.run(owner, callFor(parsed, out, config))) ?? EXIT.ok;
   } catch (error) {
     // A value the subcommand refused: show its usage with the message.
     if (error instanceof UsageError && !(error instanceof UsageIn)) throw new UsageIn(error.message, `usage: ${usageLine(set, parsed.subcommand)}`);
@@ -248,7 +251,7 @@ export async function runCommandLine(set: CommandSet, argv: readonly string[] = 
     } else {
       const config = commandConfig();
       showStack = config.logLevel === 'debug' || config.logLevel === 'trace';
-      code = await withOwnerDatabase(config, (owner) => runParsed(set, parsed, owner, writeLine));
+      code = await withOwnerDatabase(config, (owner) => runParsed(set, parsed, owner, writeLine, config));
     }
   } catch (error) {
     code = reportError(error, showStack);

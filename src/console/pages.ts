@@ -359,6 +359,7 @@ ${limits.length ? limits.map((limit) => {
 </fieldset>`;
   });
   sendFramed(res, f, p.status ?? 200, 'Phase and guardrails', html`<h1>Phase and guardrails — ${f.tenantName}</h1>
+<p><a href="${consolePath(f.slug)}/settings/sign-in">Sign-in methods</a></p>
 ${p.saved ? html`<p class="notice" role="status">Settings saved.</p>` : ''}
 ${p.error ? html`<p class="error" role="alert">${p.error}</p>` : ''}
 <form method="post" action="${consolePath(f.slug)}/settings">

@@ -12,6 +12,8 @@
 //   POST /console/t/:slug/actions/:id      decision=approve|reject (reason) | withdraw (the requester)
 //   GET  /console/t/:slug/settings         tenant admins: phase, guardrails, self-approval limit
 //   POST /console/t/:slug/settings
+//   GET  /console/t/:slug/settings/sign-in   tenant admins: upstream sign-in and the enterprise IdP (issue 13)
+//   POST /console/t/:slug/settings/sign-in
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { approveAction, rejectAction, withdrawAction, expireDueActions, ActionRefused } from '../actions/engine.js';
@@ -33,6 +35,9 @@ import { findTextDefect } from '../text/defects.js';
 import type { Services } from '../services.js';
 import type { Tenant } from '../tenants/directory.js';
 import { hashPassword, verifyPassword } from '../tenants/passwords.js';
+import { federationKey } from '../authz/federation/secret-box.js';
+import { listProviders, PROVIDER_AUDIENCES, ProviderSettingsError, removeProvider, saveProvider, type ProviderAudience } from '../authz/federation/upstream-config.js';
+import { providerFromForm, renderSignInSettings, signInSettingsPath } from './sign-in-settings.js';
 import {
   STATUS_FILTERS, guardrailsFromForm, moneyFromForm, renderActionPage, renderConsole, renderLogin, renderSettings, sendConsoleError,
   type ActionView, type ConsoleFrame, type ListFilters,
@@ -325,6 +330,50 @@ export function approvalConsole(services: Services): Router {
         throw e;
       }
       return () => res.redirect(303, `${consolePath(tenant.slug)}/settings?saved=1`);
+    });
+  });
+
+  // Sign-in settings (issue 13): the form token is bound to the providers' last change.
+  const signInParts = (stamp: string) => ['sign-in', stamp];
+  const signInStamp = async (tx: Tx, tenantId: string) => {
+    const [row] = await tx<{ stamp: string }[]>`select coalesce(max(updated_at)::text, '') || ':' || count(*) as stamp from tenant_identity_providers where tenant_id = ${tenantId}`;
+    return row?.stamp ?? '';
+  };
+  router.get('/console/t/:slug/settings/sign-in', resolve, async (req, res) => {
+    const tenant = tenantOf(res);
+    await asSignedIn(req, res, async (tx, session) => {
+      const refused = notAdmin(res, session);
+      if (refused) return refused;
+      const providers = await listProviders(tx, tenant.id);
+      const csrf = formToken(session, ...signInParts(await signInStamp(tx, tenant.id)));
+      return () => renderSignInSettings(res, { tenantName: tenant.name, slug: tenant.slug, publicUrl: config.publicUrl, providers, csrf, saved: req.query.saved === '1' });
+    });
+  });
+  router.post('/console/t/:slug/settings/sign-in', resolve, checkOrigin, form, async (req, res) => {
+    const tenant = tenantOf(res);
+    const key = await federationKey(config);
+    await asSignedIn(req, res, async (tx, session) => {
+      const refused = notAdmin(res, session);
+      if (refused) return refused;
+      const stamp = await signInStamp(tx, tenant.id);
+      if (!formTokenValid(session, req.body?.csrf, ...signInParts(stamp))) {
+        return () => sendConsoleError(res, 409, tenant.slug, 'The sign-in settings changed since this form was shown (or it expired). Reload and try again.');
+      }
+      const audience = req.body?.audience as ProviderAudience;
+      if (!PROVIDER_AUDIENCES.includes(audience)) return () => sendConsoleError(res, 400, tenant.slug, 'No such sign-in setting.');
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      try {
+        if (body.op === 'remove') await removeProvider(tx, tenant.id, audience);
+        else await saveProvider(tx, key, tenant.id, audience, providerFromForm(audience, body));
+      } catch (e) {
+        if (!(e instanceof ProviderSettingsError)) throw e;
+        const providers = await listProviders(tx, tenant.id);
+        return () => renderSignInSettings(res, { tenantName: tenant.name, slug: tenant.slug, publicUrl: config.publicUrl, providers, status: 400,
+          error: e.message, csrf: formToken(session, ...signInParts(stamp)) });
+      }
+      await recordAudit(tx, { tenantId: tenant.id, event: 'console.sign_in_settings', outcome: 'ok', actorKind: 'staff', actorId: session.staff.staffId,
+        clientId: CLIENT_ID, requestId: String(req.id), detail: { audience, op: body.op === 'remove' ? 'remove' : 'save' } });
+      return () => res.redirect(303, `${signInSettingsPath(tenant.slug)}?saved=1`);
     });
   });
 

@@ -6,7 +6,10 @@ import type postgres from 'postgres';
 export type Actor =
   | { kind: 'auth'; tenantId: string } // authorization server steps and the resource servers' token check
   | { kind: 'customer'; tenantId: string; customerId: string }
-  | { kind: 'staff'; tenantId: string; staffId: string; role: string };
+  | { kind: 'staff'; tenantId: string; staffId: string; role: string }
+  // The platform acting for one tenant on its own account: a carrier event whose signature
+  // verified, the webhook delivery worker (migrations/017_carrier_events_webhooks.sql).
+  | { kind: 'system'; tenantId: string };
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;

@@ -55,6 +55,23 @@ export function openRateLimitPool(appUrl: string): Sql {
   });
 }
 
+/**
+ * The webhook delivery worker's own small pool (src/webhooks/worker.ts), so background delivery
+ * never takes a request's connection. fetch_types is off: the worker reads no array columns, and
+ * postgres.js's type query on (re)connect rejects unhandled when PostgreSQL stops mid-handshake —
+ * a worker that keeps polling through a restart (F1) would meet exactly that.
+ */
+export function openWebhookPool(appUrl: string): Sql {
+  return postgres(appUrl, {
+    max: 3,
+    idle_timeout: 30,
+    connect_timeout: 5,
+    fetch_types: false,
+    onnotice: () => {},
+    connection: { application_name: 'commerce-mcp-webhooks', statement_timeout: 5000, idle_in_transaction_session_timeout: 10000, lock_timeout: 3000 },
+  });
+}
+
 /** The owner's side of the database: DATABASE_URL, or the embedded server started here; migrated. */
 async function openOwnerSide(config: Config, log: Logger): Promise<{ ownerUrl: string; appUrl: string; embedded: EmbeddedDatabase | undefined }> {
   let embedded: EmbeddedDatabase | undefined;

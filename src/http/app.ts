@@ -11,6 +11,7 @@ import { internalEndpoint } from '../servers/internal/router.js';
 import { approvalConsole } from '../console/router.js';
 import { errorHandler, notFound } from './errors.js';
 import { healthRoutes } from './health.js';
+import { carrierEvents } from '../webhooks/carrier-events.js';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 const MAX_LOGGED_PATH = 256;
@@ -71,6 +72,8 @@ export function createApps(services: Services, { sameListener = false } = {}): A
   const publicApp = baseApp(services, 'public');
   publicApp.use(authorizationServer(services));
   publicApp.use(customerEndpoint(services));
+  // Carriers are outside: their events come in on the public listener, signed (docs/WEBHOOKS.md).
+  publicApp.use(carrierEvents(services));
   if (sameListener) {
     publicApp.use(internalEndpoint(services));
     publicApp.use(approvalConsole(services));

@@ -99,6 +99,7 @@ const TABLES = [
   'tenants', 'tenant_settings', 'staff', 'customers', 'products', 'product_prices', 'warehouses', 'stock_levels',
   'suppliers', 'carriers', 'drivers', 'purchase_orders', 'orders', 'order_lines', 'shipments', 'returns',
   'return_lines', 'damage_claims', 'settlements', 'payments', 'refunds', 'carts', 'cart_items', 'tenant_counters',
+  'competitor_price_observations',
 ] as const;
 type Table = (typeof TABLES)[number];
 
@@ -231,7 +232,37 @@ class TenantBuilder {
     this.settlements();
     this.cart();
     this.counters();
+    this.competitorPrices();
     return this.rows;
+  }
+
+  /**
+   * Competitor price observations (issue 12, competitor_prices): for every product on sale, two of
+   * three competitors, three observations each over the last three weeks. A random stream of its
+   * own, so the rows before these are exactly what they were before this step existed.
+   */
+  private competitorPrices(): void {
+    const rng = new SeededRandom(`${DEMO_SEED}:${this.f.slug}:competitors`);
+    const competitors = ['PriceHawk', 'ShopRival', 'MegaMart'];
+    for (const product of this.products) {
+      if (!product.active) continue;
+      const row = this.rows.products.find((r) => r.id === product.id) as Row;
+      const current = product.prices[product.prices.length - 1]!.cents;
+      const skip = rng.int(0, competitors.length - 1);
+      competitors.forEach((competitor, c) => {
+        if (c === skip) return;
+        const level = 1 + rng.pick([-0.15, -0.08, -0.03, 0, 0.04, 0.1]);
+        for (let n = 0; n < 3; n++) {
+          const drift = 1 + rng.pick([-0.02, 0, 0, 0.02]);
+          this.add('competitor_price_observations', {
+            id: randomUUID(), product_id: product.id, competitor, currency: this.f.currency,
+            price_cents: Math.max(99, Math.round((current * level * drift) / 10) * 10 - 1),
+            observed_at: truncateToMinute(new Date(this.ref.getTime() - ((2 - n) * 7 + rng.int(0, 2)) * 86_400_000 - rng.int(1, 20) * 3_600_000)),
+            external_id: `demo-${String(row.sku)}-${competitor.toLowerCase()}-${n + 1}`,
+          });
+        }
+      });
+    }
   }
 
   /** The first values.length calls return each value once (coverage); later calls pick by weight. */

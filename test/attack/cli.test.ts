@@ -2,7 +2,7 @@
 // option is a usage error (standard error, 2). Rows failing (1) are in suite.test.ts.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { main } from '../../src/attack/cli.js';
+import { main } from '../../attack/cli.js';
 
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];

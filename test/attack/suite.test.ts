@@ -1,4 +1,4 @@
-// The attack suite (src/attack) against a freshly started service, in-process: every catalogue row
+// The attack suite (attack/) against a freshly started service, in-process: every catalogue row
 // must hold, or be not applicable for a reason listed here. And the suite must be able to fail: one
 // row against a deliberately misconfigured target makes the CLI exit non-zero.
 import assert from 'node:assert/strict';
@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { main, parseOptions } from '../../src/attack/cli.js';
-import { formatTable } from '../../src/attack/report.js';
-import { runSuite } from '../../src/attack/runner.js';
-import type { Report } from '../../src/attack/types.js';
+import { main, parseOptions } from '../../attack/cli.js';
+import { formatTable } from '../../attack/report.js';
+import { runSuite } from '../../attack/runner.js';
+import type { Report } from '../../attack/types.js';
 import { startTestService, type TestService } from '../support/service.js';
 
 /** Rows that cannot run here, and why. Anything else not passing fails this test. */
@@ -20,6 +20,11 @@ const NOT_APPLICABLE: Record<string, RegExp> = {
   F1: /control of the deployment's PostgreSQL/,
   F2: /slow queries inside the deployment/,
   F5: /second instance/,
+  // This service keeps the production rule (no private upstreams); the describe below runs them.
+  I1: /refuses upstream providers on private addresses/,
+  I2: /refuses upstream providers on private addresses/,
+  I3: /refuses upstream providers on private addresses/,
+  I4: /refuses upstream providers on private addresses/,
 };
 
 let service: TestService;
@@ -49,7 +54,7 @@ describe('attack suite against a fresh service', () => {
   test('covers every catalogue row', () => {
     const ids = report.rows.map((r) => r.id);
     for (const id of ['O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'O7', 'O8', 'O9', 'O10', 'O11', 'O12', 'O13', 'O14', 'O15', 'O16', 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M7', 'M8',
-      'A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8', 'A9', 'A10', 'P1', 'P2', 'P3', 'L1', 'L2', 'L3', 'L4', 'R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'F1', 'F2', 'F3', 'F4', 'F5', 'E1']) {
+      'A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8', 'A9', 'A10', 'P1', 'P2', 'P3', 'L1', 'L2', 'L3', 'L4', 'I1', 'I2', 'I3', 'I4', 'I5', 'I6', 'R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'F1', 'F2', 'F3', 'F4', 'F5', 'E1']) {
       assert.ok(ids.includes(id), `row ${id} is in the suite`);
     }
   });
@@ -65,6 +70,22 @@ describe('attack suite against a fresh service', () => {
 
   test('the suite stays small in time', () => {
     assert.ok(report.durationMs < 120_000, `${report.durationMs} ms`);
+  });
+});
+
+describe('federation rows against a development service that may reach a loopback upstream', () => {
+  test('I1 I2 I3 I4 I5 I6 pass', async () => {
+    const dev = await startTestService({ ALLOW_PRIVATE_NETWORK_FETCH: 'true' });
+    const options = parseOptions([
+      '--target', dev.publicUrl, '--internal', dev.internalUrl, '--database-url', dev.database.ownerUrl,
+      '--app-database-url', dev.database.appUrl, '--only', 'I1,I2,I3,I4,I5,I6',
+    ], () => {});
+    const federation = await runSuite(options);
+    process.stdout.write(`${formatTable(federation, { width: 220 })}\n`);
+    assert.deepEqual(federation.rows.map((r) => r.id), ['I1', 'I2', 'I3', 'I4', 'I5', 'I6']);
+    assert.deepEqual(federation.rows.filter((r) => r.verdict !== 'pass').map((r) => `${r.id} ${r.verdict}: ${r.observed}`), []);
+    const [left] = await dev.database.owner<{ n: number }[]>`select count(*)::int as n from tenant_identity_providers`;
+    assert.equal(left!.n, 0, 'the rows removed the providers they configured');
   });
 });
 

@@ -2,7 +2,7 @@
 // a cookie jar, the real login and consent forms with their CSRF tokens. No shortcuts into the DB.
 import { createHash, randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { Browser as SuiteBrowser, Http } from '../../src/attack/http.js';
+import { Browser as SuiteBrowser, Http } from '../../attack/http.js';
 import { DEMO_LOGINS } from '../../src/seed/demo.js';
 
 export const ACME_CUSTOMER = DEMO_LOGINS.find((l) => l.tenant === 'acme' && l.role === 'customer')!;

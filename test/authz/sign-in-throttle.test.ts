@@ -7,7 +7,7 @@
 // is played by moving the stored counters back by the announced Retry-After (no timed assertions).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AddressedBrowser, loopbackAddress, type AddressedResponse } from '../../src/attack/loopback.js';
+import { AddressedBrowser, loopbackAddress, type AddressedResponse } from '../../attack/loopback.js';
 import { DEFAULT_SIGN_IN_POLICY, decideSignIn, delayAfter } from '../../src/authz/checks/sign-in-delay.js';
 import { resourceFor } from '../../src/authz/resources.js';
 import { DEMO_PASSWORDS } from '../../src/seed/fixtures.js';

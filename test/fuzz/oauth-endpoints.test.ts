@@ -77,7 +77,7 @@ function encode(pairs: [string, string][]): string {
 }
 
 async function setUp(): Promise<Env> {
-  const service = await startTestService({ TRUST_PROXY: 'loopback' });
+  const service = await startTestService({ TRUST_PROXY: 'loopback', WEBHOOK_WORKER: 'false' }); // no background writes under the fingerprint
   const issuer = `${service.publicUrl}/t/acme`;
   const res = await fetch(`${issuer}/register`, {
     method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': someIp() },

@@ -24,9 +24,9 @@ before(async () => {
 test('P2 internal tool list is static and identical across staff, roles and tenants', async () => {
   const tools = (await staff.listTools()).tools;
   assert.deepEqual(tools.map((t) => t.name).sort(), [
-    'change_price', 'confirm_my_action', 'create_reorder', 'decide_return', 'get_action_status', 'get_order_details', 'issue_refund',
+    'change_price', 'competitor_prices', 'confirm_my_action', 'create_reorder', 'decide_return', 'get_action_status', 'get_order_details', 'issue_refund',
     'late_shipments', 'list_my_actions', 'list_returns', 'lookup_claim', 'lookup_payment', 'lookup_return', 'low_stock',
-    'open_damage_claim', 'reroute_delivery', 'resolve_damage_claim', 'search_orders',
+    'open_damage_claim', 'reroute_delivery', 'resolve_damage_claim', 'sales_trends', 'search_orders',
   ]);
   assert.ok(!/CANARY/.test(JSON.stringify(tools)));
   const other = await connect(internalUrl(s, 'globex'), (await staffToken(s, 'globex', 'warehouse@globex.example', 'ops:read')).token);
@@ -87,7 +87,7 @@ test('resources and prompts of the internal endpoint', async () => {
   const prices = JSON.parse(((await staff.readResource({ uri: `ops://prices/${sku}` })).contents[0] as { text: string }).text);
   assert.ok(prices.prices.length > 0);
   const names = (await staff.listPrompts()).prompts.map((p) => p.name).sort();
-  assert.deepEqual(names, ['daily_supply_chain_briefing', 'investigate_late_shipment', 'returns_triage']);
+  assert.deepEqual(names, ['daily_supply_chain_briefing', 'investigate_late_shipment', 'price_review', 'returns_triage']);
   const briefing = await staff.getPrompt({ name: 'daily_supply_chain_briefing' });
   assert.match(JSON.stringify(briefing.messages), /late_shipments/);
   const inv = await staff.getPrompt({ name: 'investigate_late_shipment', arguments: { order_number: 'ORD-1001' } });

@@ -342,9 +342,9 @@ describe('P1 P2', () => {
     const b = (await broad.listTools()).tools;
     assert.equal(JSON.stringify(a), JSON.stringify(b));
     assert.deepEqual(a.map((t) => t.name).sort(), [
-      'change_price', 'confirm_my_action', 'create_reorder', 'decide_return', 'get_action_status', 'get_order_details', 'issue_refund',
-      'late_shipments', 'list_my_actions', 'list_returns', 'lookup_claim', 'lookup_payment', 'lookup_return', 'low_stock', 'open_damage_claim',
-      'reroute_delivery', 'resolve_damage_claim', 'search_orders',
+      'change_price', 'competitor_prices', 'confirm_my_action', 'create_reorder', 'decide_return', 'get_action_status', 'get_order_details',
+      'issue_refund', 'late_shipments', 'list_my_actions', 'list_returns', 'lookup_claim', 'lookup_payment', 'lookup_return', 'low_stock',
+      'open_damage_claim', 'reroute_delivery', 'resolve_damage_claim', 'sales_trends', 'search_orders',
     ]);
     const json = JSON.stringify(a);
     for (const canary of [INJECTION_CANARY, ...Object.values(TENANT_CANARIES)]) assert.ok(!json.includes(canary), canary);

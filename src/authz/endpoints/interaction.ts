@@ -7,6 +7,7 @@ import { sendErrorPage } from '../html.js';
 import { noStore, resolveTenant, tenantOf } from '../http.js';
 import { browserCsrf, interactionPath, loadInteraction, type Interaction } from '../interactions.js';
 import { renderConsent, renderLogin } from '../pages.js';
+import { upstreamOption } from '../federation/start.js';
 
 export const EXPIRED_MESSAGE = 'This sign-in request has expired or was already used.';
 
@@ -38,7 +39,12 @@ export function interactionPage(services: Services): Router {
     if (!found) return;
     const { tenant } = tenantOf(res);
     const base = interactionPath(tenant.slug, found.interaction.id);
-    if (!found.interaction.subjectId) return renderLogin(res, { tenantName: tenant.name, action: `${base}/login`, csrf: found.csrf }, found.interaction);
+    if (!found.interaction.subjectId) {
+      const upstream = await upstreamOption(services, tenant, found.interaction);
+      // The upstream is the only way in: straight there (issue 13 §1).
+      if (upstream && !upstream.passwords) return res.redirect(303, upstream.href);
+      return renderLogin(res, { tenantName: tenant.name, action: `${base}/login`, csrf: found.csrf }, found.interaction, { upstream });
+    }
     const account = await withContext(services.sql, { kind: 'auth', tenantId: tenant.id }, (tx) => signedInAccount(tx, tenant.id, found.interaction));
     if (!account) return sendErrorPage(res, 400, EXPIRED_MESSAGE);
     renderConsent(res, { tenantName: tenant.name, action: `${base}/consent`, csrf: found.csrf }, found.interaction,

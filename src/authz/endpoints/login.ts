@@ -6,17 +6,17 @@ import { withContext, type Tx } from '../../db/context.js';
 import type { Services } from '../../services.js';
 import { hashPassword, verifyPassword } from '../../tenants/passwords.js';
 import { recordAudit } from '../../audit/record.js';
-import { allowedScopes, grantableScope } from '../checks/scope.js';
-import { AccessDenied, TooManyRequests } from '../errors.js';
+import { TooManyRequests } from '../errors.js';
 import { sendErrorPage } from '../html.js';
 import { clientIp, noStore, refuseDefectiveBody, resolveTenant, tenantOf } from '../http.js';
-import { clearInteractionCookie, completeInteraction, formCsrfValid, interactionPath, loadInteraction, sameOrigin } from '../interactions.js';
+import { formCsrfValid, interactionPath, sameOrigin } from '../interactions.js';
 import { renderLogin } from '../pages.js';
-import { issueCode, redirectError, redirectWith } from '../redirects.js';
 import { DeviceCookies, deviceCookieKey } from '../device-cookie.js';
 import type { SignInThrottle, Admission } from '../sign-in-throttle.js';
 import type { Throttles } from '../throttle.js';
-import { EXPIRED_MESSAGE, interactionForBrowser } from './interaction.js';
+import { continueAfterSignIn } from '../signed-in.js';
+import { interactionForBrowser } from './interaction.js';
+import { upstreamOption } from '../federation/start.js';
 
 const FAILED = 'Email or password is incorrect.';
 let dummyHash: Promise<string> | undefined;
@@ -38,12 +38,7 @@ async function findSubject(tx: Tx, kind: 'customer' | 'staff', email: string): P
   return row;
 }
 
-/** Whether this subject already consented to exactly this (client, resource, scope) (M2). */
-export async function hasConsent(tx: Tx, tenantId: string, kind: string, subjectId: string, clientId: string, resource: string, scope: string[]): Promise<boolean> {
-  const rows = await tx`select 1 from oauth_consents where tenant_id = ${tenantId} and subject_kind = ${kind}
-    and subject_id = ${subjectId} and client_id = ${clientId} and resource = ${resource} and scope = ${scope.join(' ')}`;
-  return rows.length > 0;
-}
+export { hasConsent } from '../signed-in.js';
 
 export function loginEndpoint(services: Services, throttles: Throttles, signIn: SignInThrottle): Router {
   const router = Router();
@@ -64,6 +59,9 @@ export function loginEndpoint(services: Services, throttles: Throttles, signIn: 
       if (!formCsrfValid(req, interaction)) return sendErrorPage(res, 403, 'The form has expired. Start again from the application.');
       const page = { tenantName: tenant.name, action: `${interactionPath(tenant.slug, interaction.id)}/login`, csrf };
       if (interaction.subjectId) return res.redirect(303, interactionPath(tenant.slug, interaction.id));
+      // Step: passwords offered at all for this audience (a tenant may sign in only through its upstream).
+      const upstream = await upstreamOption(services, tenant, interaction);
+      if (upstream && !upstream.passwords) return sendErrorPage(res, 403, `Sign in with ${upstream.label}.`);
 
       const kind = interaction.request.resourceKind === 'internal' ? 'staff' : 'customer';
       const email = typeof req.body.email === 'string' ? req.body.email.trim().toLowerCase().slice(0, 254) : '';
@@ -79,7 +77,7 @@ export function loginEndpoint(services: Services, throttles: Throttles, signIn: 
       } catch (e) {
         if (!(e instanceof TooManyRequests)) throw e;
         res.set('Retry-After', String(Math.max(1, e.retryAfterSeconds)));
-        return renderLogin(res, page, interaction, { status: 429, error: 'Too many sign-in attempts. Try again later.' });
+        return renderLogin(res, page, interaction, { upstream, status: 429, error: 'Too many sign-in attempts. Try again later.' });
       }
       // Step: password (the same argon2 work when the account does not exist).
       const subject = await withContext(services.sql, { kind: 'auth', tenantId: tenant.id }, (tx) => findSubject(tx, kind, email));
@@ -91,44 +89,13 @@ export function loginEndpoint(services: Services, throttles: Throttles, signIn: 
           tenantId: tenant.id, event: 'auth.login_failed', outcome: 'denied', actorKind: 'anonymous', clientId: interaction.request.clientId,
           requestId: String(req.id), detail: { subject_kind: kind, known_account: Boolean(subject), ip: clientIp(req), device_cookie: admission.via === 'device' },
         }));
-        return renderLogin(res, page, interaction, { status: 401, error: FAILED });
+        return renderLogin(res, page, interaction, { upstream, status: 401, error: FAILED });
       }
       await signIn.succeeded(admission);
       cookies.issue(res, account, `/t/${tenant.slug}/interaction`);
 
-      // Step: scope = requested ∩ role-allowed; then remembered consent or the consent page.
-      const granted = grantableScope(interaction.request.requestedScope, allowedScopes(interaction.request.resourceKind, subject.role));
-      const outcome = await withContext(services.sql, { kind: 'auth', tenantId: tenant.id }, async (tx) => {
-        const current = await loadInteraction(tx, tenant.id, interaction.id);
-        if (!current || current.subjectId) return { kind: 'expired' as const };
-        await recordAudit(tx, { tenantId: tenant.id, event: 'auth.login', outcome: 'ok', actorKind: kind, actorId: subject.id,
-          clientId: interaction.request.clientId, requestId: String(req.id) });
-        if (!granted.length) {
-          await completeInteraction(tx, tenant.id, interaction.id);
-          return { kind: 'denied' as const, r: current.request };
-        }
-        // O14: a public client on a loopback redirect is asked every time (RFC 8252 §8.6).
-        if (current.request.mayReuseConsent === true && await hasConsent(tx, tenant.id, kind, subject.id, current.request.clientId, current.request.resource, granted)) {
-          const code = await issueCode(tx, tenant.id, current.request, { kind, id: subject.id }, granted);
-          await completeInteraction(tx, tenant.id, interaction.id);
-          return { kind: 'code' as const, r: current.request, code };
-        }
-        const request = { ...current.request, grantedScope: granted };
-        await tx`update oauth_interactions set subject_kind = ${kind}, subject_id = ${subject.id}, request = ${tx.json(request as never)}
-                 where tenant_id = ${tenant.id} and id = ${interaction.id}`;
-        return { kind: 'consent' as const };
-      });
-      switch (outcome.kind) {
-        case 'expired': return sendErrorPage(res, 400, EXPIRED_MESSAGE);
-        case 'denied':
-          clearInteractionCookie(res, secure, tenant.slug, interaction.id);
-          return redirectError(res, issuer, outcome.r.redirectUri, outcome.r.state, new AccessDenied('no grantable scope for this role'));
-        case 'code':
-          clearInteractionCookie(res, secure, tenant.slug, interaction.id);
-          return redirectWith(res, outcome.r.redirectUri, { code: outcome.code, state: outcome.r.state, iss: issuer });
-        case 'consent':
-          return res.redirect(303, interactionPath(tenant.slug, interaction.id));
-      }
+      // Step: scope, then remembered consent or the consent page (shared with upstream sign-in).
+      await continueAfterSignIn(services, req, res, { tenant, issuer, interaction, subject: { kind, id: subject.id, role: subject.role }, method: 'password' });
     });
   return router;
 }

@@ -9,6 +9,7 @@ import type { Config } from '../../config.js';
 import type { Services } from '../../services.js';
 import { resolveTenant, tenantOf } from '../http.js';
 import { ALL_CUSTOMER_SCOPES, ALL_STAFF_SCOPES } from '../scopes.js';
+import { JWT_BEARER } from '../grants/jwt-bearer.js';
 
 export function authorizationServerMetadata(config: Pick<Config, 'dynamicRegistration'>, issuer: string) {
   return {
@@ -20,7 +21,7 @@ export function authorizationServerMetadata(config: Pick<Config, 'dynamicRegistr
     introspection_endpoint: `${issuer}/introspect`,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials', JWT_BEARER],
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
     revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],

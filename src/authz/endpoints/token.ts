@@ -8,8 +8,9 @@ import { clientIp, noStore, refuseDefectiveBody, resolveTenant, tenantOf } from 
 import type { Throttles } from '../throttle.js';
 import type { GrantContext } from '../grants/context.js';
 import { tokenModel } from '../grants/model.js';
+import { JWT_BEARER, jwtBearerGrant } from '../grants/jwt-bearer.js';
 
-const GRANT_TYPES = new Set(['authorization_code', 'refresh_token', 'client_credentials']);
+const GRANT_TYPES = new Set(['authorization_code', 'refresh_token', 'client_credentials', JWT_BEARER]);
 
 export function tokenEndpoint(services: Services, throttles: Throttles): Router {
   const router = Router();
@@ -24,6 +25,8 @@ export function tokenEndpoint(services: Services, throttles: Throttles): Router 
         await throttles.tokenRequest(clientIp(req));
         if (Object.values(body).some((v) => typeof v !== 'string')) throw new InvalidRequest('repeated parameter'); // RFC 6749 §3.2
         if (typeof body.grant_type === 'string' && !GRANT_TYPES.has(body.grant_type)) throw new UnsupportedGrantType(body.grant_type);
+        // RFC 7523 with an ID-JAG (enterprise-managed authorization): our own grant module.
+        if (body.grant_type === JWT_BEARER) return void res.status(200).json(await jwtBearerGrant(ctx, req, throttles));
         const server = new OAuth2Server({
           model: tokenModel(ctx, throttles) as unknown as OAuth2Server.AuthorizationCodeModel,
           accessTokenLifetime: services.config.accessTokenTtlSeconds,

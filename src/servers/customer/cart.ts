@@ -7,6 +7,7 @@ import { confirmationToken, idempotencyKey, money, moneyOf, sku } from '../mcp/f
 import { confirmedWrite } from '../mcp/confirmed-write.js';
 import { customerId } from './orders.js';
 import { productBySku } from './catalog.js';
+import { enqueueWebhookEvent } from '../../webhooks/outbox.js';
 
 interface CartItem {
   product_id: string; sku: string; name: string; quantity: number; amount_cents: string | null; currency: string | null; available: number;
@@ -201,6 +202,7 @@ export const placeOrder = defineTool({
         await tx`insert into payments (tenant_id, order_id, customer_id, amount_cents, currency, method, status)
                  values (${tenantId}, ${order!.id}, ${cid}, ${c.totalCents}, ${c.currency}, 'test_card', 'captured')`;
         await tx`delete from cart_items where tenant_id = ${tenantId} and customer_id = ${cid}`;
+        await enqueueWebhookEvent(tx, tenantId, 'order.placed', { order_number: number, total_cents: Number(c.totalCents), currency: c.currency, lines: items.length });
         const payment = await paymentMethod();
         return {
           status: 'created' as const,

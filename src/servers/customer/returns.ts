@@ -6,6 +6,7 @@ import { confirmationToken, idempotencyKey, iso, money, moneyOf, orderNumber, re
 import { confirmedWrite } from '../mcp/confirmed-write.js';
 import { untrusted } from '../mcp/untrusted.js';
 import { customerId } from './orders.js';
+import { enqueueWebhookEvent } from '../../webhooks/outbox.js';
 
 const DAY_MS = 86_400_000;
 
@@ -179,6 +180,7 @@ export const startReturn = defineTool({
           await tx`insert into return_lines (tenant_id, return_id, order_id, line_no, customer_id, quantity, condition)
                    values (${tenantId}, ${created!.id}, ${e.orderId}, ${l.line_no}, ${cid}, ${l.quantity}, ${l.condition})`;
         }
+        await enqueueWebhookEvent(tx, tenantId, 'return.requested', { return_number: number, order_number: args.order_number, lines: args.lines.length });
         return {
           status: 'created' as const,
           summary: `Return ${number} started for order ${args.order_number}: ${what}. The shop will review it.`,

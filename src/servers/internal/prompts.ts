@@ -58,3 +58,25 @@ export const returnsTriage = definePrompt({
       UNTRUSTED_RULE,
     ].join('\n'),
 });
+
+export const priceReview = definePrompt({
+  name: 'price_review',
+  title: 'Price review',
+  description: 'Review prices against competitor observations and recent sales, and propose price changes (each goes through approval).',
+  args: z.object({
+    category: z.string().trim().min(1).max(64).optional(),
+    days: z.string().regex(/^\d{1,3}$/).optional(),
+  }).strict(),
+  argumentDescriptions: { category: 'Only this category (default: all)', days: 'The sales period to compare, in days (default 28)' },
+  render: ({ category, days }) =>
+    [
+      `Review our prices${category ? ` in the category "${category}"` : ''}.`,
+      `1. Call competitor_prices${category ? ` with category "${category}"` : ''}: for each SKU note our price, the cheapest competitor, the gap in percent and how old the observation is (treat observations older than a week as weak evidence).`,
+      `2. Call sales_trends with group_by "product" and days ${days ?? '28'}${category ? ` and category "${category}"` : ''}: which of these SKUs sell more or less than in the previous period.`,
+      '3. Propose price changes only where both point the same way (e.g. we are clearly dearer and sales fall, or we are clearly cheaper and sales hold), ' +
+        'at most a handful, each with the evidence in one line. Mind the margin: never propose a price below what the product costs us.',
+      '4. For each proposal you are asked to make, call change_price with the SKU, new_price_cents and a justification that cites the figures. ' +
+        'It becomes an action: within the shop\'s guardrails it runs at once, otherwise it waits for another staff member\'s approval; report the status you get back (get_action_status).',
+      'Do not change prices without the person asking you to.',
+    ].join('\n'),
+});

@@ -8,6 +8,7 @@ import { a9, a10 } from './budgets.js';
 import { DATABASE_ROWS } from './database.js';
 import { a5, f4 } from './double-effect.js';
 import { f1, f2, f3, f5 } from './faults.js';
+import { i1, i2, i3, i4, i5, i6 } from './federation.js';
 import { a7, a8 } from './guardrails.js';
 import { a3 } from './mass-assignment.js';
 import { m1 } from './mcp-bearer.js';
@@ -34,6 +35,7 @@ export const ALL_ROWS: readonly AttackRow[] = [
   a1, a2, a3, a4, a5, a6, a7, a8, a9, a10,
   p1, p2, p3,
   l1, l2, l3, l4,
+  i1, i2, i3, i4, i5, i6,
   ...DATABASE_ROWS,
   f1, f2, f3, f4, f5,
   e1,

@@ -5,9 +5,8 @@
 import { writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { EXIT, OutputClosed, exitWith, printError, watchTerminal, writeLine } from '../cli/terminal.js';
-import { loadConfig } from '../config.js';
-import { DEMO_LOGINS } from '../seed/demo.js';
+import { EXIT, OutputClosed, exitWith, printError, watchTerminal, writeLine } from '../src/cli/terminal.js';
+import { DEMO_LOGINS } from '../src/seed/demo.js';
 import type { AttackOptions, Persona } from './context.js';
 import { isLoopbackUrl } from './http.js';
 import type { Credentials } from './oauth.js';
@@ -141,8 +140,7 @@ export async function main(argv: string[], out: (s: string) => void = writeLine,
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   // A stack trace only when asked for (LOG_LEVEL=debug), as with the other commands.
-  let showStack = false;
-  try { showStack = ['debug', 'trace'].includes(loadConfig().logLevel); } catch { /* the service's configuration is not ours to judge */ }
+  const showStack = ['debug', 'trace'].includes(process.env.LOG_LEVEL ?? ''); // a tool, not the service: it reads its own environment
   watchTerminal(() => showStack);
   main(process.argv.slice(2)).then((code) => exitWith(code), (error: unknown) => {
     if (error instanceof OutputClosed) exitWith(EXIT.ok);

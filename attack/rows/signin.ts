@@ -3,19 +3,23 @@
 //
 // O13 needs many client addresses. From one host that is possible only against a loopback target:
 // every address of 127.0.0.0/8 is the loopback interface, so the row's browsers bind 127.0.13.x as
-// their source (src/attack/loopback.ts) — no forwarded-for header, whatever proxies the service
+// their source (attack/loopback.ts) — no forwarded-for header, whatever proxies the service
 // trusts. Guesses go to a probe account (an address under example.invalid that no one owns); the
 // part that proves the person still gets in must guess a real account's password, so it runs only
 // with --database-url, after which the row deletes the counters it raised: the demo user is left
 // as it was found. Against a remote target only the single-address part runs.
-import { randomUUID } from 'node:crypto';
-import { signInThrottleKey } from '../../authz/sign-in-throttle.js';
+import { createHash, randomUUID } from 'node:crypto';
 import { AttackContext } from '../context.js';
 import { Browser, csrfOf, formAction, isLoopbackUrl, pageText } from '../http.js';
 import { AddressedBrowser, loopbackAddress, type AddressedResponse } from '../loopback.js';
 import { authorizeUrl, obtainCode, pkce, type AuthorizationServer, type Credentials } from '../oauth.js';
 import { Checks, notApplicable, SetupError, type AttackRow } from '../types.js';
 import { short } from './common.js';
+
+/** A sign_in_throttles key as migrations/README.md documents it: kind, then SHA-256 of the kind and parts. */
+function signInThrottleKey(kind: 'pair' | 'account', ...parts: string[]): string {
+  return `${kind}:${createHash('sha256').update([kind, ...parts].join('\n')).digest('hex')}`;
+}
 
 const BLOCK = 13; // 127.0.13.x: this row's addresses
 const LONGEST_DELAY_SECONDS = 15 * 60; // anything longer reads as a lock

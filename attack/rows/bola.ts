@@ -1,6 +1,6 @@
 // A1: broken object-level authorization. Every id swapped for another customer's or tenant's gets
 // the same "not found" as a missing one, and nothing of theirs shows (OWASP API1:2023).
-import { TENANT_CANARIES } from '../../seed/fixtures.js';
+import { TENANT_CANARIES } from '../../src/seed/fixtures.js';
 import { callTool, rpc } from '../mcp.js';
 import { Checks, type AttackRow } from '../types.js';
 import { short } from './common.js';

@@ -1,10 +1,9 @@
 // R1–R8: PostgreSQL row-level security, checked through the deployment's database (local only,
 // --database-url). Catalogue checks as the owner; behaviour as the application role, every
 // transaction rolled back.
-import type { Actor } from '../../db/context.js';
-import { verifyAuditChain } from '../../audit/verify.js';
+import { verifyAuditChain } from '../../src/audit/verify.js';
 import type { AttackContext } from '../context.js';
-import type { DatabaseProbe, TenantIds } from '../database.js';
+import type { Actor, DatabaseProbe, TenantIds } from '../database.js';
 import { Checks, notApplicable, type AttackRow, type RowResult } from '../types.js';
 
 const SECURITY_DEFINER_ALLOWLIST = ['pending_approval_counts']; // migrations/README.md "Functions"

@@ -1,5 +1,5 @@
 // P1, P2: agent-specific attacks (MCP 2025-11-25 Security Best Practices; OWASP LLM01).
-import { INJECTION_CANARY, TENANT_CANARIES } from '../../seed/fixtures.js';
+import { INJECTION_CANARY, TENANT_CANARIES } from '../../src/seed/fixtures.js';
 import type { AttackContext, Persona } from '../context.js';
 import { callTool, rpc } from '../mcp.js';
 import { Checks, notApplicable, type AttackRow } from '../types.js';

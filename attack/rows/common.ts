@@ -1,5 +1,5 @@
 // Small helpers the rows share.
-import { DEMO_LOGINS } from '../../seed/demo.js';
+import { DEMO_LOGINS } from '../../src/seed/demo.js';
 import { AttackContext } from '../context.js';
 import { authorizeUrl, obtainTokens, pkce, type AuthorizationRequest, type AuthorizationServer, type Credentials } from '../oauth.js';
 

@@ -2,7 +2,24 @@
 // superuser, and behaviour checks as the application role, each in a transaction that is always
 // rolled back, so the suite leaves the database as it found it.
 import postgres from 'postgres';
-import { setRequestContext, type Actor, type Tx } from '../db/context.js';
+
+/** Whom a probe acts as: the same transaction-local settings the service sets for a request. */
+export type Actor =
+  | { kind: 'customer'; tenantId: string; customerId: string }
+  | { kind: 'staff'; tenantId: string; staffId: string; role: string };
+type Tx = postgres.TransactionSql;
+
+/**
+ * The tenant context as the service documents it (migrations/README.md: app.tenant_id, app.actor,
+ * app.subject_id, app.staff_role, transaction-local). The suite sets it itself: it drives the
+ * database the way the application role can, not through the service's code.
+ */
+async function actAs(tx: Tx, actor: Actor): Promise<void> {
+  const subject = actor.kind === 'customer' ? actor.customerId : actor.staffId;
+  const role = actor.kind === 'staff' ? actor.role : '';
+  await tx`select set_config('app.tenant_id', ${actor.tenantId}, true), set_config('app.actor', ${actor.kind}, true),
+                  set_config('app.subject_id', ${subject}, true), set_config('app.staff_role', ${role}, true)`;
+}
 
 const DEV_APP_PASSWORD = 'commerce_app_dev_password'; // the documented development default (README)
 
@@ -54,7 +71,7 @@ export class DatabaseProbe {
     try {
       await pool.begin(async (tx) => {
         if (!this.appUrl) await tx.unsafe(`set local role ${this.appRole}`);
-        if (actor) await setRequestContext(tx, actor);
+        if (actor) await actAs(tx, actor);
         result = await fn(tx);
         throw new Rollback();
       });
