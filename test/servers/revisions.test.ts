@@ -53,6 +53,7 @@ function argumentsFor(name: string): Record<string, unknown> {
     search_orders: { limit: 3 }, get_order_details: { order_number: seed.anyOrder }, late_shipments: { limit: 3 }, low_stock: { limit: 3 },
     lookup_claim: { claim_number: seed.claim }, lookup_payment: { order_number: seed.anyOrder }, lookup_return: { return_number: seed.anyReturn },
     list_returns: { limit: 3 }, list_my_actions: { limit: 3 }, get_action_status: { action_id: 'not-a-uuid' },
+    sales_trends: { limit: 3 }, competitor_prices: { limit: 3 },
     create_reorder: { sku: seed.sku }, reroute_delivery: {}, decide_return: {}, open_damage_claim: {}, resolve_damage_claim: {},
     issue_refund: {}, change_price: {}, confirm_my_action: {},
   };
