@@ -189,8 +189,8 @@ function discover(scope: RequestScope): Result {
 }
 
 interface Method {
-  /** The SDK's schema of the whole request (method + params). */
-  schema: z.ZodType;
+  /** The SDK's schema of the whole request (method + params); absent where the handler checks its own. */
+  schema?: z.ZodType;
   eras: readonly Era[];
   handle(scope: RequestScope, params: Params): Result | Promise<Result>;
 }
@@ -210,7 +210,7 @@ const METHODS: Record<string, Method> = {
 };
 for (const m of TASK_METHODS) {
   // Params are the tasks module's to check (its zod schemas); the envelope was checked already.
-  METHODS[m] = { schema: undefined as unknown as z.ZodType, eras: ['modern'], handle: (s, p) => answerTaskMethod(s, m as TaskMethod, p) };
+  METHODS[m] = { eras: ['modern'], handle: (s, p) => answerTaskMethod(s, m as TaskMethod, p) };
 }
 
 /** Methods whose answer reads the caller's data: only these switch to the caller's RLS context. */
