@@ -16,6 +16,15 @@ export function formatTable(report: Report, { width = 200 }: { width?: number } 
   const out = [line('id', 'attack', 'expected', 'observed', 'pass/fail'), '-'.repeat(Math.min(width, cols.id + attack + expected + observed + 22))];
   for (const r of report.rows) out.push(line(r.id, r.title, r.expected, r.observed, r.verdict === 'n/a' ? 'n/a' : r.verdict.toUpperCase()));
   const s = report.summary;
-  out.push('', `${s.pass} passed, ${s.fail} failed, ${s.notApplicable} not applicable — ${report.target} in ${(report.durationMs / 1000).toFixed(1)} s`);
+  out.push('', `${s.pass} passed, ${s.fail} failed, ${s.notApplicable} not applicable — ${report.target} in ${(report.durationMs / 1000).toFixed(1)} s${report.interrupted ? ' (interrupted)' : ''}`);
+  const c = report.cleanup;
+  out.push('', `Clean-up — ${c.access}: ${c.removed.length} removed or put back, ${c.left.length} left`);
+  for (const line of c.removed) out.push(`  removed: ${line}`);
+  for (const line of c.kept) out.push(`  kept:    ${line}`);
+  if (c.left.length) {
+    out.push('', 'Left behind on the deployment:');
+    for (const line of c.left) out.push(`  - ${line}`);
+    if (c.howToClean) out.push('', `To clean up: ${c.howToClean}.`);
+  }
   return out.join('\n');
 }
