@@ -14,13 +14,20 @@ import { CLEANUP_ORDER, describeCreated, type Created, type Ledger } from './led
 type Sql = postgres.Sql;
 type Tx = postgres.TransactionSql;
 
+/** One thing the clean-up dealt with: its kind (attack/ledger.ts, or 'idempotency keys', 'address counters'), what it is, and what was done or why not. */
+export interface CleanupEntry {
+  kind: string;
+  item: string;
+  detail: string;
+}
+
 export interface CleanupReport {
   /** Whether the run had owner access to the database (and from where), or why not. */
   access: string;
-  /** What was removed or put back, one line each. */
-  removed: string[];
-  /** What stays on the deployment, with the reason, one line each. */
-  left: string[];
+  /** What was removed or put back. */
+  removed: CleanupEntry[];
+  /** What stays on the deployment, with the reason. */
+  left: CleanupEntry[];
   /** How to have the next run clean up (when something was left for want of access). */
   howToClean?: string;
   /** Kept on purpose (the audit log, counters that are never reused). */
@@ -123,21 +130,21 @@ export class Cleaner {
       for (const record of ledger.of(kind)) {
         try {
           const done = await this.#remove(record, ledger, addresses);
-          if (done) report.removed.push(`${describeCreated(record)}: ${done}`);
+          if (done) report.removed.push({ kind, item: describeCreated(record), detail: done });
         } catch (error) {
-          report.left.push(`${describeCreated(record)}: ${(error as Error).message}`);
+          report.left.push({ kind, item: describeCreated(record), detail: (error as Error).message });
         }
       }
     }
     try {
       const keys = await this.sql`delete from idempotency_keys where key like ${`attack-${runId}-%`} returning key`;
-      if (keys.count) report.removed.push(`idempotency keys of this run (attack-${runId}-…): ${keys.count} removed`);
+      if (keys.count) report.removed.push({ kind: 'idempotency keys', item: `idempotency keys of this run (attack-${runId}-…)`, detail: `${keys.count} removed` });
       const ips = addresses.flatMap((a) => [a, `::ffff:${a}`]);
       const buckets = await this.sql`delete from rate_limit_buckets
         where key = any(${this.sql.array(ips.flatMap((ip) => [`login_ip:${ip}`, `token_ip:${ip}`, `register_ip:${ip}`]))}::text[]) returning key`;
-      if (buckets.count) report.removed.push(`per-address rate limits of the run's ${addresses.length} source addresses: ${buckets.count} counters reset`);
+      if (buckets.count) report.removed.push({ kind: 'address counters', item: `per-address rate limits of the run's ${addresses.length} source addresses`, detail: `${buckets.count} counter(s) reset` });
     } catch (error) {
-      report.left.push(`idempotency keys and per-address counters: ${(error as Error).message}`);
+      report.left.push({ kind: 'idempotency keys', item: 'idempotency keys and per-address counters of this run', detail: (error as Error).message });
     }
     return report;
   }
@@ -309,6 +316,8 @@ export class Cleaner {
 
 /** Without owner access: every record stays, and the report says so and how to avoid it. */
 export function leftBehind(ledger: Ledger, access: string): CleanupReport {
-  const left = CLEANUP_ORDER.flatMap((kind) => ledger.of(kind).map((r) => `${describeCreated(r)}${r.kind === 'sign-in' ? '' : ': stays'}`));
+  const left = CLEANUP_ORDER.flatMap((kind) => ledger.of(kind).map((r): CleanupEntry => ({
+    kind, item: describeCreated(r), detail: r.kind === 'sign-in' ? 'counters, they run out on their own (minutes to an hour)' : 'stays',
+  })));
   return { access, removed: [], left, howToClean: left.length ? HOW_TO_CLEAN : undefined, kept: [...KEPT] };
 }

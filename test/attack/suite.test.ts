@@ -2,7 +2,7 @@
 // must hold, or be not applicable for a reason listed here. And the suite must be able to fail: one
 // row against a deliberately misconfigured target makes the CLI exit non-zero.
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -124,13 +124,29 @@ describe('attack suite against a fresh service', () => {
     assert.deepEqual(after2, before1);
   });
 
+  test('interrupted (Ctrl-C) after A5, the run still cleans up what it created', async () => {
+    const stop = new AbortController();
+    const interrupted = await runSuite({
+      ...parseOptions(['--target', service.publicUrl, '--internal', service.internalUrl, '--database-url', service.database.ownerUrl, '--only', 'A5,F4,E1'], () => {}),
+      log: (line) => { if (/^\S+ +A5 /.test(line)) stop.abort(); },
+      signal: stop.signal,
+    });
+    assert.equal(interrupted.interrupted, true);
+    assert.deepEqual(interrupted.rows.map((r) => r.id), ['A5']);
+    assert.ok(interrupted.cleanup.removed.some((e) => e.kind === 'order'), 'the order A5 placed is removed');
+    assert.deepEqual(interrupted.cleanup.left, []);
+    assert.deepEqual(await demoState(service.database.ownerUrl), before1);
+  });
+
   test('the report has a clean-up section, in the table and the JSON', () => {
     const table = formatTable(report);
     assert.match(table, /Clean-up — owner access \(--database-url\)/);
     assert.match(table, /removed: order ORD-/);
     assert.match(table, /kept: +audit log: append-only/);
     const json = JSON.parse(JSON.stringify(report)) as Report;
-    assert.ok(json.cleanup.removed.some((l) => /^client /.test(l)), 'registered clients removed');
+    for (const kind of ['order', 'return', 'pending action', 'price', 'cart', 'client', 'sign-in']) {
+      assert.ok(json.cleanup.removed.some((e) => e.kind === kind), `removed: ${kind}`);
+    }
   });
 
   test('the suite stays small in time', () => {
@@ -181,6 +197,7 @@ describe('the suite can fail', () => {
     const text = out.join('\n');
     assert.match(text, /Clean-up — no owner access/);
     assert.match(text, /Left behind on the deployment:\n {2}- client c1 \(acme\): stays/);
+    assert.match(text, /sign-in counters and budgets of alice@acme\.example \(acme\): counters/);
     assert.match(text, /To clean up: pass --database-url .* or --data-dir/);
   });
 
@@ -189,6 +206,22 @@ describe('the suite can fail', () => {
     const code = await main(['--target', base, '--only', 'L1'], (s) => out.push(s), () => {});
     assert.equal(code, 0, out.join('\n'));
     assert.match(out.join('\n'), /L1 .*needs the service log \(--log-file PATH\)/);
+  });
+
+  test('--data-dir: the running service\'s connection.json gives the clean-up its owner URL; a missing or stale one is a usage error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'commerce-mcp-attack-data-'));
+    const file = join(dir, 'connection.json');
+    const ownerUrl = 'postgres://owner:secret@127.0.0.1:5999/commerce';
+    await writeFile(file, JSON.stringify({ pid: process.pid, port: 5999, ownerUrl, databaseDir: dir, startedAt: new Date().toISOString() }), { mode: 0o600 });
+    const options = parseOptions(['--target', base, '--data-dir', dir], () => {});
+    assert.deepEqual(options.cleanupDatabase, { url: ownerUrl, source: file });
+    assert.equal(options.databaseUrl, undefined, 'the R rows still need --database-url');
+    const err: string[] = [];
+    assert.equal(await main(['--target', base, '--data-dir', join(dir, 'none')], () => {}, (s) => err.push(s)), 2);
+    assert.match(err.join('\n'), /--data-dir: no .*connection\.json: is the service running/);
+    await writeFile(file, JSON.stringify({ pid: 2 ** 22 + 1, port: 5999, ownerUrl }), { mode: 0o600 });
+    assert.equal(await main(['--target', base, '--data-dir', dir], () => {}, (s) => err.push(s)), 2);
+    assert.match(err.join('\n'), /is stale: its service \(pid \d+\) is not running/);
   });
 
   test('a non-local target is refused without --i-own-this-target (exit status 2)', async () => {
