@@ -29,7 +29,7 @@ export function formatTable(report: Report, { width = 200 }: { width?: number } 
   const out = [line('id', 'attack', 'expected', 'observed', 'pass/fail'), '-'.repeat(Math.min(width, cols.id + attack + expected + observed + 22))];
   for (const r of report.rows) out.push(line(r.id, r.title, r.expected, r.observed, r.verdict === 'n/a' ? 'n/a' : r.verdict.toUpperCase()));
   const s = report.summary;
-  out.push('', `${s.pass} passed, ${s.fail} failed, ${s.notApplicable} not applicable — ${report.target} in ${(report.durationMs / 1000).toFixed(1)} s${report.interrupted ? ' (interrupted)' : ''}`);
+  out.push('', `${s.pass} passed, ${s.fail} failed, ${s.notApplicable} not applicable — ${report.target} in ${(report.durationMs / 1000).toFixed(1)} s${report.interrupted ? ' (interrupted: rows not finished are left out)' : ''}`);
   const c = report.cleanup;
   out.push('', `Clean-up — ${c.access}: ${c.removed.length} removed or put back, ${c.left.length} left`);
   for (const line of grouped(c.removed, 4)) out.push(`  removed: ${line}`);
