@@ -39,6 +39,7 @@ export const HOW_TO_CLEAN = 'pass --database-url <owner URL of the deployment\'s
 const KEPT = [
   'audit log: append-only, the run\'s entries stay (the chain still verifies)',
   'order and return numbers: the tenant\'s counters are not wound back, so numbers are never reused',
+  'the tenants\' shared MCP budget windows: everyone\'s calls count there; they end within their window (a minute by default)',
 ];
 
 /** DATA_DIR/connection.json, written by the running service (mode 0600): its database's owner URL. */
@@ -140,9 +141,11 @@ export class Cleaner {
       const keys = await this.sql`delete from idempotency_keys where key like ${`attack-${runId}-%`} returning key`;
       if (keys.count) report.removed.push({ kind: 'idempotency keys', item: `idempotency keys of this run (attack-${runId}-…)`, detail: `${keys.count} removed` });
       const ips = addresses.flatMap((a) => [a, `::ffff:${a}`]);
+      // Per address, and per client id for ids the run made up (they carry its run id: probe-client-<run>, flood-<run>).
       const buckets = await this.sql`delete from rate_limit_buckets
-        where key = any(${this.sql.array(ips.flatMap((ip) => [`login_ip:${ip}`, `token_ip:${ip}`, `register_ip:${ip}`]))}::text[]) returning key`;
-      if (buckets.count) report.removed.push({ kind: 'address counters', item: `per-address rate limits of the run's ${addresses.length} source addresses`, detail: `${buckets.count} counter(s) reset` });
+        where key = any(${this.sql.array(ips.flatMap((ip) => [`login_ip:${ip}`, `token_ip:${ip}`, `register_ip:${ip}`]))}::text[])
+           or (key like 'client_auth:%' and key like ${`%-${runId}`}) returning key`;
+      if (buckets.count) report.removed.push({ kind: 'address counters', item: `rate limits of the run's ${addresses.length} source addresses and of the client ids it made up`, detail: `${buckets.count} counter(s) reset` });
     } catch (error) {
       report.left.push({ kind: 'idempotency keys', item: 'idempotency keys and per-address counters of this run', detail: (error as Error).message });
     }
@@ -319,8 +322,14 @@ export class Cleaner {
 
 /** Without owner access: every record stays, and the report says so and how to avoid it. */
 export function leftBehind(ledger: Ledger, access: string): CleanupReport {
-  const left = CLEANUP_ORDER.flatMap((kind) => ledger.of(kind).map((r): CleanupEntry => ({
-    kind, item: describeCreated(r), detail: r.kind === 'sign-in' ? 'counters, they run out on their own (minutes to an hour)' : 'stays',
-  })));
+  const left = CLEANUP_ORDER.filter((kind) => kind !== 'sign-in').flatMap((kind) => ledger.of(kind).map((r): CleanupEntry => ({ kind, item: describeCreated(r), detail: 'stays' })));
+  // Counters, not records: one line for all the accounts.
+  const signIns = ledger.of('sign-in');
+  if (signIns.length) {
+    left.push({
+      kind: 'sign-in', item: `sign-in throttle counters and MCP budget windows of the ${signIns.length} account(s) the run signed in as or tried (${signIns.slice(0, 3).map((r) => r.login).join(', ')}${signIns.length > 3 ? ', …' : ''})`,
+      detail: 'they run out on their own (budget windows within minutes, throttles within an hour); an immediate re-run may meet them (E1, late in the run, is the first to)',
+    });
+  }
   return { access, removed: [], left, howToClean: left.length ? HOW_TO_CLEAN : undefined, kept: [...KEPT] };
 }

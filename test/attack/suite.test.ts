@@ -197,7 +197,7 @@ describe('the suite can fail', () => {
     const text = out.join('\n');
     assert.match(text, /Clean-up — no owner access/);
     assert.match(text, /Left behind on the deployment:\n {2}- client c1 \(acme\): stays/);
-    assert.match(text, /sign-in counters and budgets of alice@acme\.example \(acme\): counters/);
+    assert.match(text, /sign-in throttle counters and MCP budget windows of the 1 account\(s\) .*\(alice@acme\.example\): they run out on their own/);
     assert.match(text, /To clean up: pass --database-url .* or --data-dir/);
   });
 
