@@ -16,8 +16,13 @@
 // Recorded by the row itself, before it makes the change (the plumbing cannot know the before):
 //   ctx.created.add({ kind: 'cart', tenant, login })   // before add_to_cart / place_order
 //   ctx.created.add({ kind: 'price', tenant, sku })    // before change_price
-// A row that creates anything else (a new tool, a federation fixture) records it with a kind of
-// its own in attack/ledger.ts and a remover in attack/cleanup.ts. Records are deduplicated.
+//   ctx.created.add({ kind: 'sign-in', tenant, login })   // a sign-in not made through ctx.http
+//   ctx.addresses.add(address)                           // a source address of its own (AddressedBrowser)
+// Requests outside ctx.http (AddressedBrowser, rawRequest, a second Http) are not seen: the row
+// records what they create. A row that creates anything else (a new tool, a federation fixture)
+// records it with a kind of its own in attack/ledger.ts and a remover in attack/cleanup.ts, which
+// runs the kinds in CLEANUP_ORDER (foreign keys). Records are deduplicated; recording something
+// that was never created is harmless (its remover finds nothing).
 import { randomBytes } from 'node:crypto';
 import type { DatabaseProbe } from './database.js';
 import { Http, type HttpEvent } from './http.js';

@@ -2,7 +2,7 @@
 // must hold, or be not applicable for a reason listed here. And the suite must be able to fail: one
 // row against a deliberately misconfigured target makes the CLI exit non-zero.
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -216,6 +216,18 @@ describe('the suite can fail', () => {
     const options = parseOptions(['--target', base, '--data-dir', dir], () => {});
     assert.deepEqual(options.cleanupDatabase, { url: ownerUrl, source: file });
     assert.equal(options.databaseUrl, undefined, 'the R rows still need --database-url');
+    // Default: ./data, for a loopback target, when the file is there (a `npm start` in this directory).
+    const cwd = process.cwd();
+    const work = await mkdtemp(join(tmpdir(), 'commerce-mcp-attack-cwd-'));
+    await mkdir(join(work, 'data'));
+    await writeFile(join(work, 'data', 'connection.json'), JSON.stringify({ pid: process.pid, ownerUrl }), { mode: 0o600 });
+    process.chdir(work);
+    try {
+      assert.deepEqual(parseOptions(['--target', base], () => {}).cleanupDatabase, { url: ownerUrl, source: join('data', 'connection.json') });
+    } finally {
+      process.chdir(cwd);
+    }
+    assert.equal(parseOptions(['--target', 'http://127.0.0.1:9', '--data-dir', dir, '--database-url', 'postgres://o@127.0.0.1:1/x'], () => {}).cleanupDatabase?.source, '--database-url', '--database-url wins');
     const err: string[] = [];
     assert.equal(await main(['--target', base, '--data-dir', join(dir, 'none')], () => {}, (s) => err.push(s)), 2);
     assert.match(err.join('\n'), /--data-dir: no .*connection\.json: is the service running/);
