@@ -10,9 +10,10 @@ import { CommandFailed, isEntryPoint, runCommandLine, runSubcommand, UsageError,
 import { createPreregisteredClient, type ClientAudience } from '../authz/clients.js';
 import { isAllowedRedirectUri } from '../authz/checks/redirect-uri.js';
 import { TENANT_SLUG } from '../authz/resources.js';
-import { isStaffScope, parseScope, isCustomerScope } from '../authz/scopes.js';
+import { isStaffScope, parseScope, isCustomerScope, isServiceScope } from '../authz/scopes.js';
 import { exportAuditLog, verifyAuditChain } from '../audit/verify.js';
 import { hashPassword } from '../tenants/passwords.js';
+import { INGEST_SUBCOMMANDS } from './ingest.js';
 
 type Owner = postgres.Sql;
 
@@ -116,6 +117,16 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
     },
   },
   {
+    name: 'customers password', args: '<tenant> <email>', summary: "sets a customer's password (read from standard input), e.g. for an uploaded customer",
+    async run(sql, { args: [slug, email], out }) {
+      const t = await tenantId(sql, slug);
+      const hash = await hashPassword(await readPassword());
+      const rows = await sql`update customers set password_hash = ${hash} where tenant_id = ${t} and email = ${email!.toLowerCase()} returning 1`;
+      if (!rows.length) throw new CommandFailed(`no customer ${email} in ${slug}`);
+      out('password set');
+    },
+  },
+  {
     name: 'customers disable', args: '<tenant> <email>', summary: 'disables a customer account and revokes its tokens',
     run: (sql, call) => disableAccount(sql, 'customers', call),
   },
@@ -137,7 +148,7 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
       const redirectUris = (values['redirect-uri'] as string[] | undefined) ?? [];
       if (redirectUris.some((u) => !isAllowedRedirectUri(u))) throw new UsageError('redirect URIs must be https or loopback http');
       const scope = parseScope(values.scope as string | undefined);
-      if (scope.some((s) => !isStaffScope(s) && !isCustomerScope(s))) throw new UsageError('unknown scope');
+      if (scope.some((s) => !isStaffScope(s) && !isCustomerScope(s) && !isServiceScope(s))) throw new UsageError('unknown scope');
       const t = await tenantId(sql, slug);
       const confidential = values.confidential === true || audience === 'service' || audience === 'resource_server';
       const created = await createPreregisteredClient(sql, t, { name, audience, redirectUris, scope: scope.join(' '), confidential });
@@ -196,6 +207,7 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
       await exportAuditLog(sql, slug!, out);
     },
   },
+  ...INGEST_SUBCOMMANDS,
 ];
 
 async function disableAccount(sql: Owner, area: 'staff' | 'customers', { args: [slug, email], out }: { args: string[]; out: (line: string) => void }): Promise<void> {
@@ -210,7 +222,7 @@ async function disableAccount(sql: Owner, area: 'staff' | 'customers', { args: [
 
 export const ADMIN: CommandSet = {
   program: 'npm run admin --',
-  about: 'tenants, accounts, OAuth clients, token revocation and the audit chain (as the database owner)',
+  about: 'tenants, accounts, OAuth clients, token revocation, the audit chain, and data import/export (as the database owner)',
   subcommands: ADMIN_SUBCOMMANDS,
 };
 

@@ -6,7 +6,9 @@ import type postgres from 'postgres';
 export type Actor =
   | { kind: 'auth'; tenantId: string } // authorization server steps and the resource servers' token check
   | { kind: 'customer'; tenantId: string; customerId: string }
-  | { kind: 'staff'; tenantId: string; staffId: string; role: string };
+  | { kind: 'staff'; tenantId: string; staffId: string; role: string }
+  // an OAuth service client writing its tenant's uploaded data (src/ingest; migration 016)
+  | { kind: 'service'; tenantId: string; clientId: string };
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;
