@@ -56,6 +56,13 @@ const environment = z.object({
   // The key of sign-in device cookies (O13). Set the same value on every instance of a deployment;
   // unset, each DATA_DIR keeps its own random key (DATA_DIR/sign-in-device-key).
   SIGN_IN_DEVICE_KEY: z.string().min(32).max(512).optional(),
+  // Bulk ingestion (POST /t/<slug>/internal/ingest, docs/INGESTION.md): the largest body and line
+  // accepted, records per transaction, and how long the internal listener waits for a whole request
+  // (an upload of 200 MB takes minutes; the public listener keeps its 30 s).
+  INGEST_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 ** 3).default(200 * 1024 * 1024),
+  INGEST_MAX_LINE_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+  INGEST_CHUNK_RECORDS: z.coerce.number().int().min(1).max(5000).default(500),
+  INGEST_REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(30).max(24 * 3600).default(1800),
 });
 
 export type Environment = z.infer<typeof environment>;
@@ -84,6 +91,7 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   dynamicRegistration: boolean;
   signInDeviceKey: string | undefined;
+  ingest: { maxBodyBytes: number; maxLineBytes: number; chunkRecords: number; requestTimeoutMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -132,5 +140,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     dynamicRegistration: e.OAUTH_DYNAMIC_REGISTRATION,
     signInDeviceKey: e.SIGN_IN_DEVICE_KEY,
+    ingest: {
+      maxBodyBytes: e.INGEST_MAX_BODY_BYTES, maxLineBytes: e.INGEST_MAX_LINE_BYTES, chunkRecords: e.INGEST_CHUNK_RECORDS,
+      requestTimeoutMs: e.INGEST_REQUEST_TIMEOUT_SECONDS * 1000,
+    },
   };
 }

@@ -16,6 +16,8 @@ export interface FramingLimits {
   maxBodyBytes: number;
 }
 
+import { Readable } from 'node:stream';
+
 const NEWLINE = 0x0a;
 
 function decode(parts: Buffer[], size: number, first: boolean): string {
@@ -27,12 +29,14 @@ function decode(parts: Buffer[], size: number, first: boolean): string {
 
 /** The lines of `source`, numbered from 1; `digest` sees every byte of the body. */
 export async function* ndjsonLines(source: AsyncIterable<Buffer | string>, limits: FramingLimits, digest?: { update(chunk: Buffer): unknown }): AsyncGenerator<Line> {
+  // Stopping early (the body cap) must not destroy a request stream: its socket still carries our answer.
+  const iterable = source instanceof Readable ? source.iterator({ destroyOnReturn: false }) : source;
   let parts: Buffer[] = [];
   let size = 0;
   let skipping = false;
   let no = 0;
   let total = 0;
-  for await (const raw of source) {
+  for await (const raw of iterable as AsyncIterable<Buffer | string>) {
     const chunk = typeof raw === 'string' ? Buffer.from(raw) : raw;
     total += chunk.length;
     if (total > limits.maxBodyBytes) throw new BodyTooLarge(limits.maxBodyBytes);

@@ -146,7 +146,8 @@ export function parseRecord(value: unknown): ParsedLine {
   const parsed = RECORD_SCHEMAS[kind].safeParse(value);
   if (parsed.success) return { ok: true, record: parsed.data as AnyRecord };
   const issue = parsed.error.issues[0]!;
-  const where = issue.path.length ? issue.path.join('.') : kind;
-  const unknownKeys = issue.code === 'unrecognized_keys' ? `: ${issue.keys.join(', ')}` : '';
-  return { ok: false, reason: `${where}: ${issue.message}${unknownKeys}` };
+  const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+  // A3: a field the kind does not have (tenant_id, id, password_hash, ...) is refused, by name.
+  if (issue.code === 'unrecognized_keys') return { ok: false, reason: `${where}unknown field ${issue.keys.map((k) => JSON.stringify(k.slice(0, 60))).join(', ')}` };
+  return { ok: false, reason: `${where || `${kind}: `}${issue.message}` };
 }

@@ -11,7 +11,7 @@ import { setRequestContext, withContext, type Actor, type Sql, type Tx } from '.
 import { applyRecords, emptyCounts, type ChunkResult, type KindCounts, type Rejection } from './apply.js';
 import type { Numbered } from './kinds.js';
 import { BodyTooLarge, ndjsonLines, type FramingLimits } from './lines.js';
-import { parseRecord, type AnyRecord, type Kind } from './records.js';
+import { isKind, parseRecord, type AnyRecord, type Kind } from './records.js';
 
 export type ServiceActor = Extract<Actor, { kind: 'service' }>;
 
@@ -119,7 +119,7 @@ export async function ingestNdjson(sql: Sql, actor: ServiceActor, source: AsyncI
         if (parsed.ok) items.push({ line: line.no, record: parsed.record });
         else {
           const kind = (() => { try { return (JSON.parse(line.text) as { kind?: unknown }).kind; } catch { return undefined; } })();
-          reject({ line: line.no, ...(typeof kind === 'string' && kind.length <= 40 ? { kind } : {}), reason: parsed.reason });
+          reject({ line: line.no, ...(isKind(kind) ? { kind } : {}), reason: parsed.reason });
         }
       }
       if (items.length >= limits.chunkRecords) await flush(line.no);
