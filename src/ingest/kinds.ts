@@ -198,7 +198,7 @@ export const HANDLERS: { [K in Kind]: KindHandler<K> } = {
   },
   price: {
     refs: (r) => [['product', r.product]],
-    key: (r) => `${r.product}`, // one product's prices are applied in order, one by one
+    key: byExternalId, // applied one by one, in file order (a later price closes the one before)
     async write(tx, tenantId, items, refs) {
       const out: GroupResult = { inserted: [], updated: [] };
       for (const { line, record: r } of items) {
