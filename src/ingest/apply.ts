@@ -34,7 +34,6 @@ interface PgError { code?: string; constraint_name?: string }
 
 /** The reason a database refusal gives the uploader: which rule, never SQL or another row's data. */
 function refusalReason(error: unknown): string | null {
-  if (process.env.INGEST_DEBUG) console.error(error);
   if (error instanceof Unresolved) return error.message;
   const e = error as PgError;
   const rule = e.constraint_name ? ` (${e.constraint_name})` : '';

@@ -104,8 +104,8 @@ export class References {
     // A row's own external id wins over another row's natural key.
     const rows = await this.tx.unsafe<{ ref: string; id: string; customer_id?: string }[]>(
       `select coalesce(external_id, ${natural}) as ref, id::text as id${extra} from ${table}
-       where tenant_id = $1::uuid and (external_id in (select jsonb_array_elements_text($2::text::jsonb))
-         or (external_id is null and ${natural} in (select jsonb_array_elements_text($2::text::jsonb))))
+       where tenant_id = $1::uuid and (external_id = any (array(select jsonb_array_elements_text($2::text::jsonb)))
+         or (external_id is null and ${natural} = any (array(select jsonb_array_elements_text($2::text::jsonb)))))
        order by external_id is null`,
       [this.tenantId, JSON.stringify(missing)]);
     for (const r of rows) if (!map.has(r.ref)) map.set(r.ref, { id: r.id, ...(r.customer_id ? { customer_id: r.customer_id } : {}) });
@@ -173,7 +173,7 @@ async function simple<R>(tx: Tx, tenantId: string, spec: TableSpec, items: Numbe
 /** The ids of the tenant's rows of `table` with these external ids. */
 async function idsByExternalId(tx: Tx, table: string, tenantId: string, externalIds: string[]): Promise<Map<string, string>> {
   const rows = await tx.unsafe<{ external_id: string; id: string }[]>(
-    `select external_id, id::text as id from ${table} where tenant_id = $1::uuid and external_id in (select jsonb_array_elements_text($2::text::jsonb))`,
+    `select external_id, id::text as id from ${table} where tenant_id = $1::uuid and external_id = any (array(select jsonb_array_elements_text($2::text::jsonb)))`,
     [tenantId, JSON.stringify(externalIds)]);
   return new Map(rows.map((r) => [r.external_id, r.id]));
 }
