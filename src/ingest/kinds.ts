@@ -266,6 +266,15 @@ export const HANDLERS: { [K in Kind]: KindHandler<K> } = {
         shipping_address: r.shipping_address, note: r.note, promised_by: r.promised_by, placed_at: r.placed_at, updated_at: r.updated_at,
       }));
       const lines = items.map(({ record: r }) => r.lines.map((l) => ({ ...l, product_id: must(refs, 'product', l.product).id })));
+      // An order keeps its customer: its shipments, payments and returns carry that customer too
+      // (the customer's RLS reads them by it), so moving it would hand them to someone else.
+      const moved = await tx.unsafe<{ external_id: string }[]>(
+        `select o.external_id from orders o join jsonb_to_recordset($1::text::jsonb) as r(external_id text, customer_id uuid)
+           on o.external_id = r.external_id
+         where o.tenant_id = $2::uuid and o.external_id = any (array(select jsonb_array_elements($1::text::jsonb)->>'external_id'))
+           and o.customer_id <> r.customer_id`,
+        [JSON.stringify(rows.map((r) => ({ external_id: r.external_id, customer_id: r.customer_id }))), tenantId]);
+      if (moved.length) throw new Unresolved(`customer: order "${moved[0]!.external_id}" belongs to another customer; an order keeps its customer`);
       const result = await upsertRows(tx, SPECS.orders, tenantId, rows);
       const ids = await idsByExternalId(tx, 'orders', tenantId, rows.map((r) => r.external_id));
       const lineRows = items.flatMap(({ record: r }, i) => lines[i]!.map((l) => ({

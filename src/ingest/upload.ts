@@ -7,7 +7,7 @@
 // role): `sql` is whichever pool the caller has, the actor is always the tenant's service actor.
 import { createHash } from 'node:crypto';
 import { recordAudit } from '../audit/record.js';
-import { setRequestContext, withContext, type Actor, type Sql, type Tx } from '../db/context.js';
+import { withContext, type Actor, type Sql, type Tx } from '../db/context.js';
 import { applyRecords, emptyCounts, type ChunkResult, type KindCounts, type Rejection } from './apply.js';
 import type { Numbered } from './kinds.js';
 import { BodyTooLarge, ndjsonLines, type FramingLimits } from './lines.js';
@@ -51,15 +51,18 @@ function add(into: KindCounts, c: KindCounts): void {
   into.rejected += c.rejected;
 }
 
-/** Parses one line into a record or a rejection. */
-function parseLine(text: string): { ok: true; record: AnyRecord } | { ok: false; reason: string } {
+/** Parses one line into a record, or a rejection (with the kind, when the line names a known one). */
+function parseLine(text: string): { ok: true; record: AnyRecord } | { ok: false; reason: string; kind?: Kind } {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     return { ok: false, reason: 'not valid JSON' };
   }
-  return parseRecord(value);
+  const parsed = parseRecord(value);
+  if (parsed.ok) return parsed;
+  const kind = (value as { kind?: unknown } | null)?.kind;
+  return { ...parsed, ...(isKind(kind) ? { kind } : {}) };
 }
 
 /** Applies a chunk in its own transaction with its audit entry. */
@@ -97,13 +100,12 @@ export async function ingestNdjson(sql: Sql, actor: ServiceActor, source: AsyncI
   const flush = async (upTo: number) => {
     if (items.length) {
       const result = await commitChunk(sql, actor, items, chunkStart, upTo, meta);
+      // Rejections are counted by reject(), with their lines; the rest here.
       for (const [kind, c] of Object.entries(result.byKind)) {
-        const { rejected, ...kept } = c;
-        add((report.byKind[kind as Kind] ??= emptyCounts()), { ...kept, rejected: 0 });
-        report.accepted += kept.accepted;
-        report.updated += kept.updated;
-        report.unchanged += kept.unchanged;
-        void rejected; // counted by reject() below, with the line
+        add((report.byKind[kind as Kind] ??= emptyCounts()), { ...c, rejected: 0 });
+        report.accepted += c.accepted;
+        report.updated += c.updated;
+        report.unchanged += c.unchanged;
       }
       for (const r of result.rejections) reject(r);
     }
@@ -117,10 +119,7 @@ export async function ingestNdjson(sql: Sql, actor: ServiceActor, source: AsyncI
       else if (line.text.trim() !== '') {
         const parsed = parseLine(line.text);
         if (parsed.ok) items.push({ line: line.no, record: parsed.record });
-        else {
-          const kind = (() => { try { return (JSON.parse(line.text) as { kind?: unknown }).kind; } catch { return undefined; } })();
-          reject({ line: line.no, ...(isKind(kind) ? { kind } : {}), reason: parsed.reason });
-        }
+        else reject({ line: line.no, ...(parsed.kind ? { kind: parsed.kind } : {}), reason: parsed.reason });
       }
       if (items.length >= limits.chunkRecords) await flush(line.no);
     }
@@ -139,7 +138,6 @@ export async function ingestNdjson(sql: Sql, actor: ServiceActor, source: AsyncI
 }
 
 async function auditUpload(tx: Tx, actor: ServiceActor, report: IngestReport, meta: UploadMeta): Promise<void> {
-  await setRequestContext(tx, actor);
   await recordAudit(tx, {
     tenantId: actor.tenantId, event: 'ingest.upload', outcome: report.stopped ? 'stopped' : report.rejected ? 'partial' : 'ok',
     actorKind: 'service', clientId: meta.clientId, tokenId: meta.tokenId ?? null, requestId: meta.requestId ?? null,

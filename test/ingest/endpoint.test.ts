@@ -158,6 +158,14 @@ describe('reports', () => {
     assert.equal(lines!.n, 3);
     const [ok2] = await svc.database.owner<{ total_cents: string }[]>`select total_cents from orders where tenant_id = ${acmeId} and external_id = 'ord-ok2'`;
     assert.equal(Number(ok2!.total_cents), 200);
+    // A1 within the tenant: an upload cannot move an order (and its shipments, payments) to another customer.
+    const [other] = await svc.database.owner<{ email: string }[]>`select email from customers where tenant_id = ${acmeId} and email <> ${c!.email} order by email limit 1`;
+    const moved = await upload(svc, 'acme', token, [order('ord-ok', ['ACC-001']).replace('jane.doe@acme.example', other!.email)]);
+    assert.equal(moved.body.rejected, 1);
+    assert.match(moved.body.rejections[0].reason, /an order keeps its customer/);
+    const [owner] = await svc.database.owner<{ email: string }[]>`select c.email from orders o join customers c on c.tenant_id = o.tenant_id and c.id = o.customer_id
+      where o.tenant_id = ${acmeId} and o.external_id = 'ord-ok'`;
+    assert.equal(owner!.email, c!.email);
   });
 
   test('audit: one ingest.upload entry per upload with its counts and the SHA-256 of the body, one ingest.chunk per transaction', async () => {
