@@ -73,7 +73,7 @@ export class Metrics {
 /** Collapses tenant slugs and ids so label cardinality stays bounded. */
 export function endpointLabel(path: string): string {
   if (path.startsWith('/.well-known/')) return path.replace(/\/t\/[^/]+/, '/t/:tenant').replace(/^(\/\.well-known\/[^/]+).*\/t\/:tenant(.*)$/, '$1/t/:tenant$2');
-  const m = /^\/t\/[^/]+(\/(?:internal\/mcp|mcp|authorize|token|register|revoke|introspect|login|consent|interaction)?)/.exec(path);
+  const m = /^\/t\/[^/]+(\/(?:internal\/mcp|internal\/ingest|mcp|authorize|token|register|revoke|introspect|login|consent|interaction)?)/.exec(path);
   if (m) return `/t/:tenant${m[1] ?? ''}`;
   if (path.startsWith('/console')) return '/console';
   return ['/healthz', '/readyz', '/metrics'].includes(path) ? path : 'other';

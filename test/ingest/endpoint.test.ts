@@ -236,6 +236,15 @@ describe('limits and streaming', () => {
     const declared = await streamUpload(async function* () {}, { 'content-length': String(BODY_CAP + 1) });
     assert.equal(declared.status, 413);
     assert.equal(declared.body.error, 'body_too_large');
+    // Exactly at the cap: read whole (a record, then blank padding lines, which are skipped).
+    const record = `${product('cap-body')}\n`;
+    const pad = BODY_CAP - Buffer.byteLength(record);
+    const atCap = record + `${' '.repeat(999)}\n`.repeat(Math.floor(pad / 1000)) + `${' '.repeat(pad % 1000)}`;
+    assert.equal(Buffer.byteLength(atCap), BODY_CAP);
+    const accepted = await upload(svc, 'acme', token, atCap);
+    assert.equal(accepted.status, 200);
+    assert.equal(accepted.body.accepted, 1);
+    assert.equal(accepted.body.bytes, BODY_CAP);
     const wrongType = await upload(svc, 'acme', token, [product('x')], { 'content-type': 'application/json' });
     assert.equal(wrongType.status, 415);
     const lines = Array.from({ length: 3000 }, (_, i) => product(`big-${i}`));
