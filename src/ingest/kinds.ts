@@ -180,6 +180,26 @@ async function idsByExternalId(tx: Tx, table: string, tenantId: string, external
 
 const byExternalId = (r: { external_id: string }) => r.external_id;
 
+/**
+ * The numbers the platform draws itself (src/servers/customer/cart.ts, returns.ts, the action
+ * executor): `<prefix><counter>`. An uploaded number of that form moves the tenant's counter past
+ * it, so a later order or return placed here never draws a number the shop already used.
+ */
+const PLATFORM_NUMBERS = { order: { counter: 'orders', prefix: 'ORD-' }, return: { counter: 'returns', prefix: 'RMA-' } } as const;
+
+async function advanceCounter(tx: Tx, tenantId: string, kind: keyof typeof PLATFORM_NUMBERS, numbers: string[]): Promise<void> {
+  const { counter, prefix } = PLATFORM_NUMBERS[kind];
+  let max = 0;
+  for (const n of numbers) {
+    const m = n.startsWith(prefix) ? /^\d{1,15}$/.exec(n.slice(prefix.length)) : null;
+    if (m) max = Math.max(max, Number(m[0]));
+  }
+  if (!max) return;
+  await tx`insert into tenant_counters (tenant_id, name, value) values (${tenantId}, ${counter}, ${max})
+           on conflict (tenant_id, name) do update set value = greatest(tenant_counters.value, excluded.value)
+           where tenant_counters.value < excluded.value`;
+}
+
 export const HANDLERS: { [K in Kind]: KindHandler<K> } = {
   warehouse: {
     refs: () => [], key: byExternalId, provides: 'warehouse',
@@ -276,6 +296,7 @@ export const HANDLERS: { [K in Kind]: KindHandler<K> } = {
         [JSON.stringify(rows.map((r) => ({ external_id: r.external_id, customer_id: r.customer_id }))), tenantId]);
       if (moved.length) throw new Unresolved(`customer: order "${moved[0]!.external_id}" belongs to another customer; an order keeps its customer`);
       const result = await upsertRows(tx, SPECS.orders, tenantId, rows);
+      await advanceCounter(tx, tenantId, 'order', rows.map((r) => r.number));
       const ids = await idsByExternalId(tx, 'orders', tenantId, rows.map((r) => r.external_id));
       const lineRows = items.flatMap(({ record: r }, i) => lines[i]!.map((l) => ({
         order_id: ids.get(r.external_id)!, line_no: l.line_no, customer_id: rows[i]!.customer_id, product_id: l.product_id,
@@ -332,6 +353,7 @@ export const HANDLERS: { [K in Kind]: KindHandler<K> } = {
         };
       });
       const result = await upsertRows(tx, SPECS.returns, tenantId, rows);
+      await advanceCounter(tx, tenantId, 'return', rows.map((r) => r.number));
       const ids = await idsByExternalId(tx, 'returns', tenantId, rows.map((r) => r.external_id));
       const lineRows = items.flatMap(({ record: r }, i) => r.lines.map((l) => ({
         return_id: ids.get(r.external_id)!, line_no: l.line_no, order_id: rows[i]!.order_id, customer_id: rows[i]!.customer_id,

@@ -158,6 +158,11 @@ describe('reports', () => {
     assert.equal(lines!.n, 3);
     const [ok2] = await svc.database.owner<{ total_cents: string }[]>`select total_cents from orders where tenant_id = ${acmeId} and external_id = 'ord-ok2'`;
     assert.equal(Number(ok2!.total_cents), 200);
+    // An uploaded number in the platform's own form moves the tenant's counter past it (no clash with ORD-… drawn later).
+    const numbered = JSON.parse(withCustomer(order('ord-numbered', ['ACC-001'])));
+    await upload(svc, 'acme', token, [JSON.stringify({ ...numbered, number: 'ORD-90001' })]);
+    const [counter] = await svc.database.owner<{ value: string }[]>`select value from tenant_counters where tenant_id = ${acmeId} and name = 'orders'`;
+    assert.equal(Number(counter!.value), 90001);
     // A1 within the tenant: an upload cannot move an order (and its shipments, payments) to another customer.
     const [other] = await svc.database.owner<{ email: string }[]>`select email from customers where tenant_id = ${acmeId} and email <> ${c!.email} order by email limit 1`;
     const moved = await upload(svc, 'acme', token, [order('ord-ok', ['ACC-001']).replace('jane.doe@acme.example', other!.email)]);
