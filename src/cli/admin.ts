@@ -139,7 +139,8 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
   {
     name: 'clients create', args: '<tenant> --name N --audience A [--redirect-uri U]... [--scope "a b"] [--confidential]', json: true,
     summary: 'a pre-registered client; prints client_id (and the secret of a confidential one, once)',
-    details: `audiences: ${AUDIENCES.join(', ')} (service and resource_server are always confidential). Redirect URIs: https or loopback http.`,
+    details: `audiences: ${AUDIENCES.join(', ')} (service and resource_server are always confidential). Redirect URIs: https or loopback http. ` +
+      'A service client with --scope ingest:write may upload the tenant\'s data (docs/INGESTION.md).',
     options: { name: { type: 'string' }, audience: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true }, scope: { type: 'string' }, confidential: { type: 'boolean', default: false } },
     async run(sql, { args: [slug], values, record }) {
       const name = need(values.name as string | undefined, '--name');
