@@ -84,6 +84,10 @@ function recordsOf(rows: SeedRows): { record: unknown; builderId: string | null;
       refunded_cents: p.refunded_cents, currency: p.currency, method: p.method, status: p.status,
       settlement: settlement ? settlementExt(settlement) : null, created_at: isoOr(p.created_at) }, p, 'payments');
   }
+  for (const c of rows.competitor_price_observations ?? []) {
+    add({ kind: 'competitor_price', external_id: c.external_id, product: sku(c.product_id), competitor: c.competitor,
+      price_cents: c.price_cents, currency: c.currency, observed_at: isoOr(c.observed_at) }, null, null);
+  }
   return out;
 }
 
