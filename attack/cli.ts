@@ -2,11 +2,14 @@
 // against a deployment and prints, row by row, the attack, the secure behaviour expected and what
 // happened. Exit status 0 when every row held, 1 when any row fails (or the run crashed), 2 on a
 // usage error; --help prints the options. docs/SECURITY-TESTING.md has more.
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EXIT, OutputClosed, exitWith, printError, watchTerminal, writeLine } from '../src/cli/terminal.js';
 import { DEMO_LOGINS } from '../src/seed/demo.js';
+import { ownerUrlFromDataDir } from './cleanup.js';
 import type { AttackOptions, Persona } from './context.js';
 import { isLoopbackUrl } from './http.js';
 import type { Credentials } from './oauth.js';
@@ -26,7 +29,10 @@ const USAGE = `usage: npm run attack -- --target <public base URL> [options]
   --approver <login:password>   another staff member with approver rights (A6)
   --returns <login:password>    a staff member who may refund but not approve (A7; default: demo returns specialist)
   --client-id <id> --redirect-uri <uri>   use a pre-registered public client instead of registering one
-  --database-url <URL>          owner or superuser URL of the deployment's PostgreSQL (local only): R rows
+  --database-url <URL>          owner or superuser URL of the deployment's PostgreSQL (local only): R rows,
+                                and the clean-up of what the run created
+  --data-dir <DATA_DIR>         the running service's DATA_DIR: its connection.json gives the owner URL for
+                                the clean-up (default ./data for a loopback target when ./data/connection.json exists)
   --app-database-url <URL>      the application role's URL (derived from --database-url when absent)
   --log-file <path>             the service's log (JSON lines), to scan for secrets after the run (L1)
   --only <ids>                  comma-separated row ids, e.g. O1,M7
@@ -68,7 +74,7 @@ export function parseOptions(argv: string[], log: (line: string) => void = conso
       customer: { type: 'string' }, 'other-customer': { type: 'string' }, 'other-tenant-customer': { type: 'string' },
       staff: { type: 'string' }, approver: { type: 'string' }, returns: { type: 'string' },
       'client-id': { type: 'string' }, 'redirect-uri': { type: 'string' },
-      'database-url': { type: 'string' }, 'app-database-url': { type: 'string' }, 'app-role': { type: 'string', default: 'commerce_app' },
+      'database-url': { type: 'string' }, 'data-dir': { type: 'string' }, 'app-database-url': { type: 'string' }, 'app-role': { type: 'string', default: 'commerce_app' },
       only: { type: 'string' }, json: { type: 'string' }, timeout: { type: 'string', default: '10000' }, 'log-file': { type: 'string' },
       'no-rotate-source': { type: 'boolean', default: false }, 'i-own-this-target': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -88,6 +94,20 @@ export function parseOptions(argv: string[], log: (line: string) => void = conso
   for (const [name, url] of [['--database-url', values['database-url']], ['--app-database-url', values['app-database-url']]] as const) {
     if (url && !values['i-own-this-target'] && !['localhost', '127.0.0.1', '[::1]', '::1'].includes(new URL(url).hostname)) {
       throw new UsageError(`${name} must point at a local PostgreSQL (the R rows are for a local service)`);
+    }
+  }
+  // The clean-up's owner access: the given URL, or the running service's connection file.
+  let cleanupDatabase: AttackOptions['cleanupDatabase'];
+  if (values['database-url']) cleanupDatabase = { url: values['database-url'], source: '--database-url' };
+  else {
+    const dataDir = values['data-dir'] ?? (isLoopbackUrl(target) && existsSync(join('data', 'connection.json')) ? 'data' : undefined);
+    if (dataDir) {
+      try {
+        cleanupDatabase = { url: ownerUrlFromDataDir(dataDir), source: `${join(dataDir, 'connection.json')}` };
+      } catch (error) {
+        if (values['data-dir']) throw new UsageError(`--data-dir: ${(error as Error).message}`);
+        log(`note: ${(error as Error).message}; the run cannot clean up after itself`);
+      }
     }
   }
   const tenant = values.tenant;
@@ -111,6 +131,7 @@ export function parseOptions(argv: string[], log: (line: string) => void = conso
     rotateSourceAddress: !values['no-rotate-source'] && urls.every(isLoopbackUrl),
     logFile: values['log-file'],
     only: values.only ? values.only.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean) : [],
+    cleanupDatabase,
     log,
     json: values.json,
   };
@@ -129,13 +150,28 @@ export async function main(argv: string[], out: (s: string) => void = writeLine,
     err(error instanceof UsageError ? error.message : `${(error as Error).message}\n\n${USAGE}`);
     return EXIT.usage;
   }
-  const report = await runSuite(options);
+  // Ctrl-C: the run stops after the current row and still cleans up; a second Ctrl-C ends it at once.
+  const interrupt = new AbortController();
+  const onSignal = () => {
+    if (interrupt.signal.aborted) exitWith(130);
+    err('interrupted: cleaning up what the run created (Ctrl-C again to stop at once)');
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let report: Awaited<ReturnType<typeof runSuite>>;
+  try {
+    report = await runSuite({ ...options, signal: interrupt.signal });
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
   out(formatTable(report, { width: Math.max(120, process.stdout.columns ?? 200) }));
   if (options.json) {
     await writeFile(options.json, `${JSON.stringify(report, null, 2)}\n`);
     out(`JSON report: ${options.json}`);
   }
-  return report.summary.fail > 0 || report.rows.length === 0 ? EXIT.failed : EXIT.ok;
+  return report.summary.fail > 0 || report.rows.length === 0 || report.interrupted ? EXIT.failed : EXIT.ok;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

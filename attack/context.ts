@@ -1,8 +1,32 @@
 // What every attack is given: the options, bounded HTTP, and lazily built fixtures (discovered
 // endpoints, registered clients, token families) that are shared between rows, each built once.
+//
+// Leaving the deployment as it was found: a row that creates or changes something records it in
+// `ctx.created`, and at the end of the run (also after a crash or Ctrl-C) attack/cleanup.ts removes
+// exactly what was recorded, given owner access to the database (--database-url or --data-dir);
+// without it the report lists what was left and how to remove it. The kinds are in
+// attack/ledger.ts. Recorded without a row doing anything, when it goes through the suite's
+// plumbing (the `Http` of the context: `callTool`, `Browser.post`, `http.json`):
+//   - an order placed (place_order answered `created` with an order_number),
+//   - a return started (start_return answered with a return_number),
+//   - a pending action (any tool answer carrying an action_id the call did not pass in),
+//   - a client registered (any POST answered 201 with a client_id: RFC 7591),
+//   - an account signed in as or tried (a form post with email and password): throttle counters
+//     and the person's MCP budget windows are reset.
+// Recorded by the row itself, before it makes the change (the plumbing cannot know the before):
+//   ctx.created.add({ kind: 'cart', tenant, login })   // before add_to_cart / place_order
+//   ctx.created.add({ kind: 'price', tenant, sku })    // before change_price
+//   ctx.created.add({ kind: 'sign-in', tenant, login })   // a sign-in not made through ctx.http
+//   ctx.addresses.add(address)                           // a source address of its own (AddressedBrowser)
+// Requests outside ctx.http (AddressedBrowser, rawRequest, a second Http) are not seen: the row
+// records what they create. A row that creates anything else (a new tool, a federation fixture)
+// records it with a kind of its own in attack/ledger.ts and a remover in attack/cleanup.ts, which
+// runs the kinds in CLEANUP_ORDER (foreign keys). Records are deduplicated; recording something
+// that was never created is harmless (its remover finds nothing).
 import { randomBytes } from 'node:crypto';
 import type { DatabaseProbe } from './database.js';
-import { Http } from './http.js';
+import { Http, type HttpEvent } from './http.js';
+import { Ledger, tenantOfUrl } from './ledger.js';
 import {
   discover, obtainTokens, refresh, registerClient, type AuthorizationRequest, type Credentials, type Discovery, type RegisteredClient, type Tokens,
 } from './oauth.js';
@@ -36,6 +60,10 @@ export interface AttackOptions {
   logFile?: string;
   /** Row ids to run (all when empty). */
   only: string[];
+  /** Owner access for the clean-up at the end of the run (--database-url, or --data-dir's connection.json). */
+  cleanupDatabase?: { url: string; source: string };
+  /** Aborting it (Ctrl-C) stops the run after the current row; the clean-up still runs. */
+  signal?: AbortSignal;
   log: (line: string) => void;
 }
 
@@ -55,9 +83,26 @@ export class AttackContext {
   readonly shared = new Map<string, unknown>();
   readonly #memo = new Map<string, Promise<unknown>>();
   database: DatabaseProbe | undefined;
+  /** What this run created or changed on the deployment (see the top of this file). */
+  readonly created = new Ledger();
+  /** The source addresses the run's requests came from (the runner adds each it uses): the per-address counters to reset. */
+  readonly addresses = new Set<string>();
 
   constructor(readonly options: AttackOptions) {
     this.http = new Http({ timeoutMs: options.timeoutMs });
+    this.http.onEvent = (event) => this.#record(event);
+  }
+
+  #record(event: HttpEvent): void {
+    const tenant = tenantOfUrl(event.url);
+    if (!tenant) return;
+    if (event.type === 'registered') return this.created.add({ kind: 'client', tenant, clientId: event.clientId });
+    if (event.type === 'sign-in') return this.created.add({ kind: 'sign-in', tenant, login: event.login.trim().toLowerCase() });
+    const s = event.structured;
+    if (!s || event.isError) return;
+    if (event.name === 'place_order' && s.status === 'created' && typeof s.order_number === 'string') this.created.add({ kind: 'order', tenant, number: s.order_number });
+    if (event.name === 'start_return' && typeof s.return_number === 'string') this.created.add({ kind: 'return', tenant, number: s.return_number });
+    if (typeof s.action_id === 'string' && event.args.action_id === undefined) this.created.add({ kind: 'pending action', tenant, id: s.action_id });
   }
 
   /** Builds a fixture once; a failure is remembered too, so every row that needs it fails the same way. */

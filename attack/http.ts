@@ -19,9 +19,20 @@ export interface HttpConfig {
 export const TOKEN_SHAPE = /cmcp_(?:at|rt|code|secret|csrf|confirm)_[A-Za-z0-9_-]{16,}/g;
 const MAX_RECEIVED = 10_000;
 
+/**
+ * What passed through the suite's plumbing that made something on the deployment: the run context
+ * listens (`onEvent`) and records it for the clean-up (attack/context.ts, attack/ledger.ts).
+ */
+export type HttpEvent =
+  | { type: 'tool'; url: string; name: string; args: Record<string, unknown>; structured: Record<string, unknown> | undefined; isError: boolean }
+  | { type: 'sign-in'; url: string; login: string }
+  | { type: 'registered'; url: string; clientId: string };
+
 export class Http {
   /** Secrets the service handed the suite (cookie values, codes in redirects, tokens in JSON): L1 looks for each in the log. */
   readonly received = new Set<string>();
+  /** Told of every tool call, sign-in form post and client registration made through this instance. */
+  onEvent: ((event: HttpEvent) => void) | undefined;
 
   constructor(readonly config: HttpConfig) {}
 
@@ -51,6 +62,8 @@ export class Http {
     if (text.includes('cmcp_')) for (const m of text.matchAll(TOKEN_SHAPE)) this.#keep(m[0]);
     let body: Record<string, unknown> = {};
     try { body = JSON.parse(text) as Record<string, unknown>; } catch { /* not JSON: the caller looks at text */ }
+    // RFC 7591 §3.2.1: a registration answers 201 with the new client_id (whoever sent it).
+    if (init.method === 'POST' && res.status === 201 && typeof body.client_id === 'string') this.onEvent?.({ type: 'registered', url: String(url), clientId: body.client_id });
     return { status: res.status, headers: res.headers, body, text };
   }
 
@@ -149,6 +162,10 @@ export class Browser {
   }
 
   post(url: string, form: Record<string, string>, extraHeaders: Record<string, string> = {}): Promise<Response> {
+    // A sign-in form (authorization server or console): the account's throttle counters move.
+    if (typeof form.email === 'string' && typeof form.password === 'string') {
+      this.http.onEvent?.({ type: 'sign-in', url: new URL(url, this.origin).toString(), login: form.email });
+    }
     return this.fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: this.origin, ...extraHeaders },

@@ -57,7 +57,9 @@ export async function callTool(http: Http, url: string, token: string, name: str
   const a = await rpc(http, url, token, 'tools/call', { name, arguments: args }, headers);
   const r = a.result as { isError?: boolean; content?: { text?: string }[]; structuredContent?: Record<string, unknown> } | undefined;
   const content = r ? (r.content ?? []).map((c) => c.text ?? '').join('\n') : (a.error?.message ?? a.text);
-  return { ...a, isError: Boolean(a.error) || Boolean(r?.isError) || a.status !== 200, content, structured: r?.structuredContent };
+  const answer = { ...a, isError: Boolean(a.error) || Boolean(r?.isError) || a.status !== 200, content, structured: r?.structuredContent };
+  http.onEvent?.({ type: 'tool', url, name, args, structured: answer.structured, isError: answer.isError });
+  return answer;
 }
 
 /** A tool call that must succeed; throws with what came back otherwise. */

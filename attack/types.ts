@@ -1,5 +1,6 @@
 // The shape of one attack: a row of docs/ATTACK-CATALOGUE.md (or a group of rows), run against a
 // deployment through its public interfaces only. Each module under rows/ exports one or more.
+import type { CleanupReport } from './cleanup.js';
 import type { AttackContext } from './context.js';
 
 export type Verdict = 'pass' | 'fail' | 'n/a';
@@ -53,6 +54,10 @@ export interface Report {
   otherTenant: string;
   summary: { pass: number; fail: number; notApplicable: number };
   rows: ReportRow[];
+  /** The run was interrupted (Ctrl-C): the rows not reached are missing. */
+  interrupted: boolean;
+  /** What the run created and removed again, or left (attack/cleanup.ts). */
+  cleanup: CleanupReport;
 }
 
 /** Collects sub-checks and turns them into a row result: the row passes when every check held. */

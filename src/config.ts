@@ -83,6 +83,13 @@ const environment = z.object({
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
   // Carrier events: how far a signed timestamp may be from our clock.
   CARRIER_EVENT_TOLERANCE_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+  // Bulk ingestion (POST /t/<slug>/internal/ingest, docs/INGESTION.md): the largest body and line
+  // accepted, records per transaction, and how long the internal listener waits for a whole request
+  // (an upload of 200 MB takes minutes; the public listener keeps its 30 s).
+  INGEST_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 ** 3).default(200 * 1024 * 1024),
+  INGEST_MAX_LINE_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+  INGEST_CHUNK_RECORDS: z.coerce.number().int().min(1).max(5000).default(500),
+  INGEST_REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(30).max(24 * 3600).default(1800),
 });
 
 export type Environment = z.infer<typeof environment>;
@@ -155,6 +162,7 @@ export interface Config {
     maxAttempts: number;
     carrierToleranceSeconds: number;
   };
+  ingest: { maxBodyBytes: number; maxLineBytes: number; chunkRecords: number; requestTimeoutMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -213,6 +221,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       carrierToleranceSeconds: e.CARRIER_EVENT_TOLERANCE_SECONDS,
+    },
+    ingest: {
+      maxBodyBytes: e.INGEST_MAX_BODY_BYTES, maxLineBytes: e.INGEST_MAX_LINE_BYTES, chunkRecords: e.INGEST_CHUNK_RECORDS,
+      requestTimeoutMs: e.INGEST_REQUEST_TIMEOUT_SECONDS * 1000,
     },
   };
 }

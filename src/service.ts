@@ -43,9 +43,9 @@ function dispatch(app: Express | undefined, req: IncomingMessage, res: ServerRes
 }
 
 /** F3: slow clients are cut off (checked every second: connectionsCheckingInterval); idle keep-alive sockets do not hold a drain back. */
-function hardened(server: Server): Server {
+function hardened(server: Server, requestTimeoutMs = 30_000): Server {
   server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  server.requestTimeout = requestTimeoutMs;
   server.keepAliveTimeout = 5_000;
   server.maxHeadersCount = 100;
   return server;
@@ -90,7 +90,9 @@ export async function startService(config: Config, log: Logger = createLogger(co
   // Listen first with a delegating handler, so that port 0 (tests) resolves before any URL is derived.
   let handlers: { public?: Express; internal?: Express } = {};
   const publicServer = hardened(createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => dispatch(handlers.public, req, res)));
-  const internalServer = sameListener ? undefined : hardened(createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => dispatch(handlers.internal, req, res)));
+  // The internal listener takes uploads (src/ingest): a whole request may take longer there.
+  const internalServer = sameListener ? undefined : hardened(createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => dispatch(handlers.internal, req, res)),
+    Math.max(30_000, config.ingest.requestTimeoutMs));
   try {
     const port = await listen(publicServer, config.publicListener.host, config.publicListener.port);
     if (config.publicListener.port === 0) config = { ...config, publicUrl: config.publicUrl.replace(/:0$/, `:${port}`) };

@@ -97,6 +97,8 @@ export const a6: AttackRow = {
 
     const requested: { id: string; label: string }[] = [];
     const requestChange = async (sku: string, cents: number, label: string, note = label) => {
+      // The run puts the price list back as it found it, whatever this row manages to set back itself.
+      ctx.created.add({ kind: 'price', tenant: ctx.options.tenant, sku });
       const a = await callTool(ctx.http, internal, staff, 'change_price', {
         sku, new_price_cents: cents, reason: `${tag}: ${note}`, idempotency_key: `attack-${ctx.runId}-a6-${label}`,
       });

@@ -49,6 +49,7 @@ export const a5: AttackRow = {
     const sku = await orderableSku(ctx, 'customer');
     if (c.expect('fixtures: an orderable SKU exists', Boolean(sku), sku ?? 'none')) {
       const before = ((await mustCall(ctx.http, url, token, 'list_orders', { limit: 50 })).orders as unknown[]).length;
+      ctx.created.add({ kind: 'cart', tenant: ctx.options.tenant, login: ctx.credentials('customer').login });
       await mustCall(ctx.http, url, token, 'add_to_cart', { sku: sku!, quantity: 1 });
       const args = { idempotency_key: `attack-${ctx.runId}-a5-order` };
       const confirm = await confirmation(ctx, 'place_order', args);
@@ -76,6 +77,7 @@ export const f4: AttackRow = {
     if (!c.expect('fixtures: an orderable SKU exists', Boolean(sku), sku ?? 'none')) return c.result();
     const list = async () => ((await mustCall(ctx.http, url, token, 'list_orders', { limit: 50 })).orders as { order_number: string }[]).map((o) => o.order_number);
     const before = await list();
+    ctx.created.add({ kind: 'cart', tenant: ctx.options.tenant, login: ctx.credentials('customer').login });
     await mustCall(ctx.http, url, token, 'add_to_cart', { sku: sku!, quantity: 1 });
     const args = { idempotency_key: `attack-${ctx.runId}-f4` };
     const confirm = await confirmation(ctx, 'place_order', args);

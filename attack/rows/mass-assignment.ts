@@ -18,6 +18,8 @@ export const a3: AttackRow = {
     const url = ctx.customerUrl();
     const token = await ctx.accessToken('customer');
     const extras = { tenant_id: randomUUID(), customer_id: randomUUID(), status: 'refunded', amount: 1, amount_cents: 1 };
+    // Should an add_to_cart get through, the cart is put back at the end of the run.
+    ctx.created.add({ kind: 'cart', tenant: ctx.options.tenant, login: ctx.credentials('customer').login });
     const cartBefore = JSON.stringify(await mustCall(ctx.http, url, token, 'view_cart', {}));
     const sku = await orderableSku(ctx, 'customer');
     const [order] = await orderNumbers(ctx, 'customer');

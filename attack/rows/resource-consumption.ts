@@ -57,7 +57,7 @@ export const a4: AttackRow = {
       }));
       c.expect('registration flood meets 429 with Retry-After', reg.first429 !== undefined && Boolean(reg.retryAfter), `${fmt(reg.statuses)}; Retry-After ${reg.retryAfter}`);
     } else c.note('no registration endpoint advertised');
-    const tok = await flood(200, 8, (i) => ctx.http.form(as.token_endpoint, { grant_type: 'authorization_code', code: `flood-${i}`, client_id: 'flood', code_verifier: 'v'.repeat(43), redirect_uri: 'http://127.0.0.1:9/cb' }));
+    const tok = await flood(200, 8, (i) => ctx.http.form(as.token_endpoint, { grant_type: 'authorization_code', code: `flood-${i}`, client_id: `flood-${ctx.runId}`, code_verifier: 'v'.repeat(43), redirect_uri: 'http://127.0.0.1:9/cb' }));
     c.expect('token endpoint flood meets 429 with Retry-After', tok.first429 !== undefined && Boolean(tok.retryAfter), `${fmt(tok.statuses)}; Retry-After ${tok.retryAfter}`);
     // MCP calls: one token's budget (its own token, so the flood does not starve other rows).
     const mcp = await flood(400, 8, (_i) => rpc(ctx.http, floodUrl, own.access_token, 'tools/call', { name: 'search_products', arguments: { query: 'a', limit: 1 } }));

@@ -28,6 +28,8 @@ interface SignInForm { browser: AddressedBrowser; action: string; csrf: string; 
 
 async function openSignIn(ctx: AttackContext, as: AuthorizationServer, address: string): Promise<SignInForm> {
   const r = await ctx.authorizationRequest('customer', ctx.options.tenant, AttackContext.CUSTOMER_SCOPE);
+  // Its own browser, not ctx.http: the address's counters are the run's to reset (attack/cleanup.ts).
+  ctx.addresses.add(address);
   const browser = new AddressedBrowser(new URL(as.authorization_endpoint).origin, address, ctx.options.timeoutMs);
   const started = await browser.get(authorizeUrl(as, {
     response_type: 'code', client_id: r.clientId, redirect_uri: r.redirectUri, resource: r.resource, scope: r.scope,
@@ -90,6 +92,8 @@ export const o13: AttackRow = {
     const { as } = await ctx.endpoint('customer');
     const person = ctx.credentials('customer');
     const probe = `o13-${ctx.runId}@example.invalid`;
+    // Sign-ins through AddressedBrowser are not seen by ctx.http: recorded here for the clean-up.
+    for (const login of [probe, person.login]) ctx.created.add({ kind: 'sign-in', tenant: ctx.options.tenant, login });
 
     if (!isLoopbackUrl(as.authorization_endpoint)) return singleAddress(ctx, c, as, probe, 'they need a loopback target (source addresses 127.0.0.x from one host)');
     let own: SignInForm;

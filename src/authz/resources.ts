@@ -18,6 +18,16 @@ export function internalEndpointPath(slug: string): string {
   return `/t/${slug}/internal/mcp`;
 }
 
+/** The tenant's bulk ingestion endpoint (src/ingest), on the internal listener. */
+export function ingestEndpointPath(slug: string): string {
+  return `/t/${slug}/internal/ingest`;
+}
+
+/** RFC 8707: the resource a service client's ingestion token is bound to. */
+export function ingestResourceFor(config: Pick<Config, 'internalUrl'>, slug: string): string {
+  return `${config.internalUrl}${ingestEndpointPath(slug)}`;
+}
+
 export function resourceFor(config: Pick<Config, 'publicUrl' | 'internalUrl'>, slug: string, kind: EndpointKind): string {
   return kind === 'customer'
     ? `${config.publicUrl}${customerEndpointPath(slug)}`

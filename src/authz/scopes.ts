@@ -23,6 +23,18 @@ export const STAFF_SCOPES = {
   admin: 'Change the tenant’s phase, guardrails and policies',
 } as const;
 
+/** Service (client credentials) scopes, for the ingestion endpoint (src/ingest). */
+export const SERVICE_SCOPES = {
+  'ingest:write': 'Upload the shop’s catalogue, stock, customers, orders, shipments, returns, payments and competitor prices',
+} as const;
+
+export type ServiceScope = keyof typeof SERVICE_SCOPES;
+export const ALL_SERVICE_SCOPES = Object.keys(SERVICE_SCOPES) as ServiceScope[];
+
+export function isServiceScope(s: string): s is ServiceScope {
+  return Object.hasOwn(SERVICE_SCOPES, s);
+}
+
 export type CustomerScope = keyof typeof CUSTOMER_SCOPES;
 export type StaffScope = keyof typeof STAFF_SCOPES;
 export type Scope = CustomerScope | StaffScope;
@@ -56,5 +68,5 @@ export function formatScope(scopes: Iterable<string>): string {
 }
 
 export function describeScope(s: string): string {
-  return isCustomerScope(s) ? CUSTOMER_SCOPES[s] : isStaffScope(s) ? STAFF_SCOPES[s] : s;
+  return isCustomerScope(s) ? CUSTOMER_SCOPES[s] : isStaffScope(s) ? STAFF_SCOPES[s] : isServiceScope(s) ? SERVICE_SCOPES[s] : s;
 }

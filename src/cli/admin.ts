@@ -14,9 +14,10 @@ import { webhookSubcommands } from './webhooks.js';
 import { createPreregisteredClient, type ClientAudience } from '../authz/clients.js';
 import { isAllowedRedirectUri } from '../authz/checks/redirect-uri.js';
 import { TENANT_SLUG } from '../authz/resources.js';
-import { isStaffScope, parseScope, isCustomerScope } from '../authz/scopes.js';
+import { isStaffScope, parseScope, isCustomerScope, isServiceScope } from '../authz/scopes.js';
 import { exportAuditLog, verifyAuditChain } from '../audit/verify.js';
 import { hashPassword } from '../tenants/passwords.js';
+import { INGEST_SUBCOMMANDS } from './ingest.js';
 
 type Owner = postgres.Sql;
 
@@ -120,6 +121,16 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
     },
   },
   {
+    name: 'customers password', args: '<tenant> <email>', summary: "sets a customer's password (read from standard input), e.g. for an uploaded customer",
+    async run(sql, { args: [slug, email], out }) {
+      const t = await tenantId(sql, slug);
+      const hash = await hashPassword(await readPassword());
+      const rows = await sql`update customers set password_hash = ${hash} where tenant_id = ${t} and email = ${email!.toLowerCase()} returning 1`;
+      if (!rows.length) throw new CommandFailed(`no customer ${email} in ${slug}`);
+      out('password set');
+    },
+  },
+  {
     name: 'customers disable', args: '<tenant> <email>', summary: 'disables a customer account and revokes its tokens',
     run: (sql, call) => disableAccount(sql, 'customers', call),
   },
@@ -132,7 +143,8 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
   {
     name: 'clients create', args: '<tenant> --name N --audience A [--redirect-uri U]... [--scope "a b"] [--confidential] [--jwt-bearer]', json: true,
     summary: 'a pre-registered client; prints client_id (and the secret of a confidential one, once)',
-    details: `audiences: ${AUDIENCES.join(', ')} (service and resource_server are always confidential). Redirect URIs: https or loopback http. --jwt-bearer (staff, confidential): may present ID-JAGs of the tenant's enterprise IdP (idp set <tenant> enterprise).`,
+    details: `audiences: ${AUDIENCES.join(', ')} (service and resource_server are always confidential). Redirect URIs: https or loopback http. --jwt-bearer (staff, confidential): may present ID-JAGs of the tenant's enterprise IdP (idp set <tenant> enterprise). ` +
+      'A service client with --scope ingest:write may upload the tenant\'s data (docs/INGESTION.md).',
     options: { name: { type: 'string' }, audience: { type: 'string' }, 'redirect-uri': { type: 'string', multiple: true }, scope: { type: 'string' }, confidential: { type: 'boolean', default: false }, 'jwt-bearer': { type: 'boolean', default: false } },
     async run(sql, { args: [slug], values, record }) {
       const name = need(values.name as string | undefined, '--name');
@@ -141,7 +153,7 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
       const redirectUris = (values['redirect-uri'] as string[] | undefined) ?? [];
       if (redirectUris.some((u) => !isAllowedRedirectUri(u))) throw new UsageError('redirect URIs must be https or loopback http');
       const scope = parseScope(values.scope as string | undefined);
-      if (scope.some((s) => !isStaffScope(s) && !isCustomerScope(s))) throw new UsageError('unknown scope');
+      if (scope.some((s) => !isStaffScope(s) && !isCustomerScope(s) && !isServiceScope(s))) throw new UsageError('unknown scope');
       const t = await tenantId(sql, slug);
       const jwtBearer = values['jwt-bearer'] === true;
       if (jwtBearer && audience !== 'staff') throw new UsageError('--jwt-bearer: staff clients only (ID-JAG tokens are for the internal endpoint)');
@@ -204,6 +216,7 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
     },
   },
   ...webhookSubcommands(commandConfig),
+  ...INGEST_SUBCOMMANDS,
 ];
 
 async function disableAccount(sql: Owner, area: 'staff' | 'customers', { args: [slug, email], out }: { args: string[]; out: (line: string) => void }): Promise<void> {
@@ -218,7 +231,7 @@ async function disableAccount(sql: Owner, area: 'staff' | 'customers', { args: [
 
 export const ADMIN: CommandSet = {
   program: 'npm run admin --',
-  about: 'tenants, accounts, OAuth clients, token revocation, the audit chain, carrier secrets and webhooks (as the database owner)',
+  about: 'tenants, accounts, OAuth clients, token revocation, the audit chain, identity providers, carrier secrets and webhooks, data import/export (as the database owner)',
   subcommands: ADMIN_SUBCOMMANDS,
 };
 

@@ -9,7 +9,9 @@ export type Actor =
   | { kind: 'staff'; tenantId: string; staffId: string; role: string }
   // The platform acting for one tenant on its own account: a carrier event whose signature
   // verified, the webhook delivery worker (migrations/017_carrier_events_webhooks.sql).
-  | { kind: 'system'; tenantId: string };
+  | { kind: 'system'; tenantId: string }
+  // an OAuth service client writing its tenant's uploaded data (src/ingest; migration 016)
+  | { kind: 'service'; tenantId: string; clientId: string };
 
 export type Sql = postgres.Sql;
 export type Tx = postgres.TransactionSql;

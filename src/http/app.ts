@@ -8,6 +8,7 @@ import type { Services } from '../services.js';
 import { authorizationServer } from '../authz/router.js';
 import { customerEndpoint } from '../servers/customer/router.js';
 import { internalEndpoint } from '../servers/internal/router.js';
+import { ingestEndpoint } from '../ingest/router.js';
 import { approvalConsole } from '../console/router.js';
 import { errorHandler, notFound } from './errors.js';
 import { healthRoutes } from './health.js';
@@ -76,6 +77,7 @@ export function createApps(services: Services, { sameListener = false } = {}): A
   publicApp.use(carrierEvents(services));
   if (sameListener) {
     publicApp.use(internalEndpoint(services));
+    publicApp.use(ingestEndpoint(services));
     publicApp.use(approvalConsole(services));
     // One listener: metrics are not served at all rather than on the public network.
     return { publicApp: finish(publicApp), internalApp: finish(baseApp(services, 'internal')) };
@@ -83,6 +85,7 @@ export function createApps(services: Services, { sameListener = false } = {}): A
   const internalApp = baseApp(services, 'internal');
   internalApp.get('/metrics', services.metrics.handler());
   internalApp.use(internalEndpoint(services));
+  internalApp.use(ingestEndpoint(services));
   internalApp.use(approvalConsole(services));
   return { publicApp: finish(publicApp), internalApp: finish(internalApp) };
 }

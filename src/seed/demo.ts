@@ -4,6 +4,10 @@
 // databases get the same logins, numbers, statuses and counts. Row ids come from the database's
 // gen_random_uuid-compatible randomUUID, so they differ between databases on purpose (no guessable ids).
 //
+// The shop's data (catalogue, prices, costs, stock, customers, orders, shipments, returns, payments,
+// settlements) is loaded through the ingestion code path (src/seed/through-ingest.ts → src/ingest):
+// the same record schemas and upserts a shop's upload goes through; the rest directly.
+//
 // RLS: the seed runs on the owner connection. Every table has FORCE ROW LEVEL SECURITY, which binds
 // the owner too; migration 005 gives the owner role (only it) an `owner_maintenance` policy, which is
 // what lets the seed create tenants and write every tenant's rows. A superuser connection works as
@@ -27,6 +31,7 @@ import {
   type TenantFixture,
 } from './fixtures.js';
 import { addDays, addHours, isoDate, SeededRandom, truncateToMinute } from './random.js';
+import { patchRows, remapIds, seedThroughIngestion } from './through-ingest.js';
 
 export { DEMO_PASSWORDS, INJECTION_CANARY, TENANT_CANARIES, TENANT_FIXTURES } from './fixtures.js';
 
@@ -125,7 +130,7 @@ export async function seedDemo(ownerSql: postgres.Sql, options: SeedOptions = {}
     for (const fixture of TENANT_FIXTURES) {
       const orderCount = Math.max(fixture.minOrders, Math.round(acmeOrders * fixture.orderShare));
       const rows = new TenantBuilder(fixture, reference, hashes, orderCount).build();
-      for (const table of TABLES) await insertRows(tx, table, rows[table]);
+      await loadTenant(tx, rows);
       tenants.push({
         slug: fixture.slug,
         name: fixture.name,
@@ -137,6 +142,33 @@ export async function seedDemo(ownerSql: postgres.Sql, options: SeedOptions = {}
     return { seeded: true, tenants };
   });
   return { ...summary, reference: reference.toISOString(), elapsedMs: Math.round(performance.now() - started) };
+}
+
+/** Written by the seed itself: what a shop does not upload (src/ingest takes the rest). */
+const BEFORE_INGESTION = ['tenants', 'tenant_settings', 'staff'] as const satisfies readonly Table[];
+const AFTER_INGESTION = ['suppliers', 'drivers', 'purchase_orders', 'damage_claims', 'refunds', 'carts', 'cart_items'] as const satisfies readonly Table[];
+
+/**
+ * One tenant's rows: tenant, settings and staff first; then the shop's data through the ingestion
+ * code path (src/seed/through-ingest.ts); then the rest, with the generator's ids mapped to the
+ * rows ingestion made, and the columns ingestion does not take (password hashes, who set a price
+ * or decided a return, a shipment's driver).
+ */
+async function loadTenant(tx: postgres.TransactionSql, rows: Record<Table, Row[]>): Promise<void> {
+  for (const table of BEFORE_INGESTION) await insertRows(tx, table, rows[table]);
+  const tenantId = rows.tenants[0]!.id as string;
+  const ids = await seedThroughIngestion(tx, tenantId, rows);
+  for (const table of AFTER_INGESTION) await insertRows(tx, table, rows[table].map((r) => remapIds(r, ids)));
+  // Ingestion already moved the order and return counters past the numbers it loaded: the same values.
+  for (const c of rows.tenant_counters) {
+    await tx`insert into tenant_counters (tenant_id, name, value) values (${tenantId}, ${c.name as string}, ${c.value as number})
+             on conflict (tenant_id, name) do update set value = greatest(tenant_counters.value, excluded.value)`;
+  }
+  const mapped = (table: Table) => rows[table].map((r) => remapIds(r, ids));
+  await patchRows(tx, 'customers', tenantId, { password_hash: 'text', disabled_at: 'timestamptz' }, mapped('customers'));
+  await patchRows(tx, 'product_prices', tenantId, { changed_by: 'uuid' }, mapped('product_prices').filter((r) => r.changed_by));
+  await patchRows(tx, 'shipments', tenantId, { driver_id: 'uuid' }, mapped('shipments').filter((r) => r.driver_id));
+  await patchRows(tx, 'returns', tenantId, { decided_by: 'uuid' }, mapped('returns').filter((r) => r.decided_by));
 }
 
 async function insertRows(tx: postgres.TransactionSql, table: Table, rows: Row[]): Promise<void> {

@@ -2,13 +2,14 @@
 // must hold, or be not applicable for a reason listed here. And the suite must be able to fail: one
 // row against a deliberately misconfigured target makes the CLI exit non-zero.
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
+import postgres from 'postgres';
 import { main, parseOptions } from '../../attack/cli.js';
 import { formatTable } from '../../attack/report.js';
 import { runSuite } from '../../attack/runner.js';
@@ -30,6 +31,46 @@ const NOT_APPLICABLE: Record<string, RegExp> = {
 let service: TestService;
 let report: Report;
 let logFile: string;
+let before1: Record<string, unknown>;
+let after1: Record<string, unknown>;
+let report2: Report;
+let after2: Record<string, unknown>;
+
+/** Rows that create or change data, and E1 (late, after the first run's budget use): the second run. */
+const SECOND_RUN = ['O15', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8', 'P1', 'P3', 'F4', 'E1'];
+
+/**
+ * What the demo looks like, per tenant: what the suite may create or change must be the same before
+ * and after a run (the audit log is append-only and is left out on purpose).
+ */
+async function demoState(ownerUrl: string): Promise<Record<string, unknown>> {
+  const sql = postgres(ownerUrl, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await sql<{ slug: string; state: unknown }[]>`
+      select t.slug, json_build_object(
+        'orders', (select count(*) from orders where tenant_id = t.id),
+        'order_lines', (select count(*) from order_lines where tenant_id = t.id),
+        'returns', (select count(*) from returns where tenant_id = t.id),
+        'return_lines', (select count(*) from return_lines where tenant_id = t.id),
+        'refunds', (select count(*) from refunds where tenant_id = t.id),
+        'payments', (select count(*) from payments where tenant_id = t.id),
+        'refunded_cents', (select coalesce(sum(refunded_cents), 0) from payments where tenant_id = t.id),
+        'payment_statuses', (select json_agg(status order by id) from payments where tenant_id = t.id),
+        'oauth_clients', (select count(*) from oauth_clients where tenant_id = t.id),
+        'carts', (select count(*) from carts where tenant_id = t.id),
+        'cart_items', (select json_agg(json_build_array(customer_id, product_id, quantity) order by customer_id, product_id) from cart_items where tenant_id = t.id),
+        'pending_actions', (select count(*) from pending_actions where tenant_id = t.id and status = 'pending'),
+        'all_actions', (select count(*) from pending_actions where tenant_id = t.id),
+        'purchase_orders', (select count(*) from purchase_orders where tenant_id = t.id),
+        'reserved', (select json_agg(json_build_array(warehouse_id, product_id, reserved) order by warehouse_id, product_id) from stock_levels where tenant_id = t.id and reserved > 0),
+        'prices', (select json_agg(json_build_array(p.sku, pp.amount_cents) order by p.sku) from product_prices pp join products p on p.tenant_id = pp.tenant_id and p.id = pp.product_id where pp.tenant_id = t.id and pp.valid_to is null),
+        'price_rows', (select count(*) from product_prices where tenant_id = t.id)
+      ) as state from tenants t order by t.slug`;
+    return Object.fromEntries(rows.map((r) => [r.slug, r.state]));
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+}
 
 before(async () => {
   // The suite makes a few hundred calls with its customer token within a minute; A4 floods 400 on a
@@ -46,8 +87,14 @@ before(async () => {
     '--target', service.publicUrl, '--internal', service.internalUrl, '--database-url', service.database.ownerUrl,
     '--app-database-url', service.database.appUrl, '--log-file', logFile,
   ], () => {});
+  before1 = await demoState(service.database.ownerUrl);
   report = await runSuite(options);
   process.stdout.write(`${formatTable(report, { width: 220 })}\n`);
+  after1 = await demoState(service.database.ownerUrl);
+  // At once a second run of the rows that write, against what the first left.
+  report2 = await runSuite({ ...options, only: SECOND_RUN });
+  process.stdout.write(`${formatTable(report2, { width: 220 })}\n`);
+  after2 = await demoState(service.database.ownerUrl);
 });
 
 describe('attack suite against a fresh service', () => {
@@ -66,6 +113,45 @@ describe('attack suite against a fresh service', () => {
       return true;
     }).map((r) => `${r.id} ${r.verdict}: ${r.observed}`);
     assert.deepEqual(problems, []);
+  });
+
+  test('the run leaves the demo as it found it: orders, returns, refunds, payments, clients, carts, actions, reservations, prices', () => {
+    assert.ok(report.cleanup.removed.length > 0, 'the clean-up removed something');
+    assert.deepEqual(report.cleanup.left, []);
+    assert.deepEqual(after1, before1);
+  });
+
+  test('a second run right after the first passes, and cleans up too (A3 A4 A5 A6 A7 A8 P1 P3 F4 O15 E1)', () => {
+    const problems = report2.rows.filter((r) => r.verdict !== 'pass').map((r) => `${r.id} ${r.verdict}: ${r.observed}`);
+    assert.deepEqual(problems, []);
+    assert.deepEqual(report2.rows.map((r) => r.id).sort(), [...SECOND_RUN].sort());
+    assert.deepEqual(report2.cleanup.left, []);
+    assert.deepEqual(after2, before1);
+  });
+
+  test('interrupted (Ctrl-C) after A5, the run still cleans up what it created', async () => {
+    const stop = new AbortController();
+    const interrupted = await runSuite({
+      ...parseOptions(['--target', service.publicUrl, '--internal', service.internalUrl, '--database-url', service.database.ownerUrl, '--only', 'A5,F4,E1'], () => {}),
+      log: (line) => { if (/^\S+ +A5 /.test(line)) stop.abort(); },
+      signal: stop.signal,
+    });
+    assert.equal(interrupted.interrupted, true);
+    assert.deepEqual(interrupted.rows.map((r) => r.id), ['A5']);
+    assert.ok(interrupted.cleanup.removed.some((e) => e.kind === 'order'), 'the order A5 placed is removed');
+    assert.deepEqual(interrupted.cleanup.left, []);
+    assert.deepEqual(await demoState(service.database.ownerUrl), before1);
+  });
+
+  test('the report has a clean-up section, in the table and the JSON', () => {
+    const table = formatTable(report);
+    assert.match(table, /Clean-up — owner access \(--database-url\)/);
+    assert.match(table, /removed: order ORD-/);
+    assert.match(table, /kept: +audit log: append-only/);
+    const json = JSON.parse(JSON.stringify(report)) as Report;
+    for (const kind of ['order', 'return', 'pending action', 'price', 'cart', 'client', 'sign-in']) {
+      assert.ok(json.cleanup.removed.some((e) => e.kind === kind), `removed: ${kind}`);
+    }
   });
 
   test('the suite stays small in time', () => {
@@ -126,11 +212,49 @@ describe('the suite can fail', () => {
     assert.match(out.join('\n'), /O9 .*FAIL/);
   });
 
+  test('without owner access the report lists what was left and the option to pass', async () => {
+    const out: string[] = [];
+    await main(['--target', base, '--only', 'O15'], (s) => out.push(s), () => {});
+    const text = out.join('\n');
+    assert.match(text, /Clean-up — no owner access/);
+    assert.match(text, /Left behind on the deployment:\n {2}- client c1 \(acme\): stays/);
+    assert.match(text, /sign-in throttle counters and MCP budget windows of the 1 account\(s\) .*\(alice@acme\.example\): they run out on their own/);
+    assert.match(text, /To clean up: pass --database-url .* or --data-dir/);
+  });
+
   test('L1 without --log-file is not applicable and says what it needs', async () => {
     const out: string[] = [];
     const code = await main(['--target', base, '--only', 'L1'], (s) => out.push(s), () => {});
     assert.equal(code, 0, out.join('\n'));
     assert.match(out.join('\n'), /L1 .*needs the service log \(--log-file PATH\)/);
+  });
+
+  test('--data-dir: the running service\'s connection.json gives the clean-up its owner URL; a missing or stale one is a usage error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'commerce-mcp-attack-data-'));
+    const file = join(dir, 'connection.json');
+    const ownerUrl = 'postgres://owner:secret@127.0.0.1:5999/commerce';
+    await writeFile(file, JSON.stringify({ pid: process.pid, port: 5999, ownerUrl, databaseDir: dir, startedAt: new Date().toISOString() }), { mode: 0o600 });
+    const options = parseOptions(['--target', base, '--data-dir', dir], () => {});
+    assert.deepEqual(options.cleanupDatabase, { url: ownerUrl, source: file });
+    assert.equal(options.databaseUrl, undefined, 'the R rows still need --database-url');
+    // Default: ./data, for a loopback target, when the file is there (a `npm start` in this directory).
+    const cwd = process.cwd();
+    const work = await mkdtemp(join(tmpdir(), 'commerce-mcp-attack-cwd-'));
+    await mkdir(join(work, 'data'));
+    await writeFile(join(work, 'data', 'connection.json'), JSON.stringify({ pid: process.pid, ownerUrl }), { mode: 0o600 });
+    process.chdir(work);
+    try {
+      assert.deepEqual(parseOptions(['--target', base], () => {}).cleanupDatabase, { url: ownerUrl, source: join('data', 'connection.json') });
+    } finally {
+      process.chdir(cwd);
+    }
+    assert.equal(parseOptions(['--target', 'http://127.0.0.1:9', '--data-dir', dir, '--database-url', 'postgres://o@127.0.0.1:1/x'], () => {}).cleanupDatabase?.source, '--database-url', '--database-url wins');
+    const err: string[] = [];
+    assert.equal(await main(['--target', base, '--data-dir', join(dir, 'none')], () => {}, (s) => err.push(s)), 2);
+    assert.match(err.join('\n'), /--data-dir: no .*connection\.json: is the service running/);
+    await writeFile(file, JSON.stringify({ pid: 2 ** 22 + 1, port: 5999, ownerUrl }), { mode: 0o600 });
+    assert.equal(await main(['--target', base, '--data-dir', dir], () => {}, (s) => err.push(s)), 2);
+    assert.match(err.join('\n'), /is stale: its service \(pid \d+\) is not running/);
   });
 
   test('a non-local target is refused without --i-own-this-target (exit status 2)', async () => {

@@ -168,7 +168,9 @@ describe('competitor_prices', () => {
       { product_id: a!.id, competitor: 'ShopRival', price_cents: 1750, currency, observed_at: hoursAgo(48) },
       { product_id: b!.id, competitor: 'ShopRival', price_cents: 3500, currency: currency === 'USD' ? 'EUR' : 'USD', observed_at: hoursAgo(5) },
     ];
-    for (const o of observations) await db`insert into competitor_price_observations ${db({ tenant_id: tenantId, ...o })}`;
+    for (const [i, o] of observations.entries()) {
+      await db`insert into competitor_price_observations ${db({ tenant_id: tenantId, external_id: `fixture-${i}`, ...o })}`;
+    }
     const t0 = Date.now();
     const r = await call('competitor_prices', { category: CATEGORY });
     const t1 = Date.now();
