@@ -64,6 +64,9 @@ const environment = z.object({
   // The key of sign-in device cookies (O13). Set the same value on every instance of a deployment;
   // unset, each DATA_DIR keeps its own random key (DATA_DIR/sign-in-device-key).
   SIGN_IN_DEVICE_KEY: z.string().min(32).max(512).optional(),
+  // The key of MCP requestState values (2026-07-28 in-band confirmations). Same on every instance;
+  // unset, each DATA_DIR keeps its own random key (DATA_DIR/mrtr-state-key).
+  MRTR_STATE_KEY: z.string().min(32).max(512).optional(),
 });
 
 export type Environment = z.infer<typeof environment>;
@@ -126,6 +129,7 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   dynamicRegistration: boolean;
   signInDeviceKey: string | undefined;
+  mrtrStateKey: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -174,5 +178,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     dynamicRegistration: e.OAUTH_DYNAMIC_REGISTRATION,
     signInDeviceKey: e.SIGN_IN_DEVICE_KEY,
+    mrtrStateKey: e.MRTR_STATE_KEY,
   };
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Tool, Prompt, Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
 import type { VerifiedToken } from '../../authz/tokens.js';
 import type { Actor, Tx } from '../../db/context.js';
+import type { Interaction, ToolAnswer } from './interaction.js';
 
 export type SubjectActor = Extract<Actor, { kind: 'customer' } | { kind: 'staff' }>;
 
@@ -17,6 +18,8 @@ export interface CallContext {
   subject: string;
   token: VerifiedToken;
   requestId: string;
+  /** MCP 2026-07-28 only: what the client declared and sent back (interaction.ts). Absent on legacy revisions. */
+  interaction?: Interaction | undefined;
 }
 
 /** An error the agent can act on: its message is shown as is ("order not found"). */
@@ -43,7 +46,8 @@ export interface ToolDefinition<S extends z.ZodObject = z.ZodObject, O extends R
   annotations: ToolAnnotations;
   /** Writes run inside a savepoint: an error leaves nothing half done, and the audit still commits. */
   writes?: boolean;
-  run(ctx: CallContext, args: z.infer<S>): Promise<O>;
+  /** The result, or (2026-07-28 only, when ctx.interaction allows it) an input-required or task answer. */
+  run(ctx: CallContext, args: z.infer<S>): Promise<O | ToolAnswer>;
 }
 
 export function defineTool<S extends z.ZodObject, O extends Record<string, unknown>>(d: ToolDefinition<S, O>): ToolDefinition<S, O> {

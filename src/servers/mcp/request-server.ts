@@ -9,6 +9,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { findResource, ToolError, type CallContext, type CapabilitySet } from './capability.js';
+import { answerResult, isToolAnswer } from './interaction.js';
 import { OneShotTransport } from './one-shot-transport.js';
 import { findTextDefect } from '../../text/defects.js';
 
@@ -92,6 +93,12 @@ async function callTool(scope: RequestScope, name: string, args: unknown): Promi
     const output = tool.writes
       ? await call.tx.savepoint((sp) => tool.run({ ...call, tx: sp as unknown as CallContext['tx'] }, parsed.data))
       : await tool.run(call, parsed.data);
+    if (isToolAnswer(output)) {
+      // Only reachable when the endpoint set ctx.interaction (2026-07-28): the answer is the result.
+      record.outcome = 'ok';
+      record.detail = { answer: output.resultType };
+      return answerResult(output) as unknown as CallToolResult;
+    }
     record.outcome = 'ok';
     return { content: [{ type: 'text', text: JSON.stringify(output) }], structuredContent: output };
   } catch (error) {
