@@ -1,0 +1,90 @@
+// Runs one tool of a capability set the way the endpoint does (input schema, the caller's RLS
+// transaction, a savepoint for writes, ToolError → isError), with a given 2026-07-28 interaction:
+// what the MRTR and tasks tests use at the function level, on a real database.
+import type postgres from 'postgres';
+import { withContext } from '../../src/db/context.js';
+import type { VerifiedToken } from '../../src/authz/tokens.js';
+import { ToolError, type CallContext, type CapabilitySet, type SubjectActor } from '../../src/servers/mcp/capability.js';
+import { answerResult, isToolAnswer, type Interaction } from '../../src/servers/mcp/interaction.js';
+import { answerTaskRequest, TaskProtocolError, type TaskMethod } from '../../src/servers/mcp/tasks.js';
+import { first, type TestDatabase } from '../support/database.js';
+
+export interface Caller {
+  actor: SubjectActor;
+  subject: string;
+  clientId: string;
+  resource: string;
+}
+
+export async function customerCaller(db: TestDatabase, slug: string, email: string, clientId = 'test-assistant'): Promise<Caller> {
+  const row = first(await db.owner<{ tenant_id: string; id: string }[]>`
+    select c.tenant_id, c.id from customers c join tenants t on t.id = c.tenant_id where t.slug = ${slug} and c.email = ${email}`);
+  return {
+    actor: { kind: 'customer', tenantId: row.tenant_id, customerId: row.id }, subject: `customer:${row.id}`, clientId,
+    resource: `http://127.0.0.1/t/${slug}/mcp`,
+  };
+}
+
+export async function staffCaller(db: TestDatabase, slug: string, email: string, clientId = 'test-assistant'): Promise<Caller> {
+  const row = first(await db.owner<{ tenant_id: string; id: string; role: string }[]>`
+    select s.tenant_id, s.id, s.role::text as role from staff s join tenants t on t.id = s.tenant_id where t.slug = ${slug} and s.email = ${email}`);
+  return {
+    actor: { kind: 'staff', tenantId: row.tenant_id, staffId: row.id, role: row.role }, subject: `staff:${row.id}`, clientId,
+    resource: `http://127.0.0.1/t/${slug}/internal/mcp`,
+  };
+}
+
+function tokenOf(c: Caller): VerifiedToken {
+  return {
+    id: '00000000-0000-4000-8000-000000000000', tenantId: c.actor.tenantId, clientId: c.clientId, subjectKind: c.actor.kind,
+    subjectId: c.actor.kind === 'customer' ? c.actor.customerId : c.actor.staffId, staffRole: c.actor.kind === 'staff' ? c.actor.role : null,
+    resource: c.resource, scopes: [], expiresAt: new Date(Date.now() + 600_000), tenantPhase: 3, rateLimits: {},
+  };
+}
+
+export interface Called {
+  isError: boolean;
+  text: string;
+  /** structuredContent of a complete result, or the whole input_required / task result. */
+  data: Record<string, any>;
+  resultType: 'complete' | 'input_required' | 'task';
+}
+
+function contextOf(c: Caller, tx: CallContext['tx'], interaction?: Interaction): CallContext {
+  return { tx, tenantId: c.actor.tenantId, actor: c.actor, subject: c.subject, token: tokenOf(c), requestId: 'test', interaction };
+}
+
+export async function runTool(
+  sql: postgres.Sql, set: CapabilitySet, c: Caller, name: string, args: Record<string, unknown>, interaction?: Interaction,
+): Promise<Called> {
+  const tool = set.toolsByName.get(name);
+  if (!tool) throw new Error(`no tool ${name}`);
+  const parsed = tool.input.safeParse(args);
+  if (!parsed.success) return { isError: true, text: parsed.error.message, data: {}, resultType: 'complete' };
+  return withContext(sql, c.actor, async (tx) => {
+    try {
+      const out = tool.writes
+        ? await tx.savepoint((sp) => tool.run(contextOf(c, sp as unknown as CallContext['tx'], interaction), parsed.data))
+        : await tool.run(contextOf(c, tx, interaction), parsed.data);
+      if (isToolAnswer(out)) return { isError: false, text: '', data: answerResult(out), resultType: out.resultType };
+      return { isError: false, text: JSON.stringify(out), data: out as Record<string, any>, resultType: 'complete' };
+    } catch (error) {
+      if (error instanceof ToolError) return { isError: true, text: error.message, data: {}, resultType: 'complete' };
+      throw error;
+    }
+  });
+}
+
+/** A task method, answered as the endpoint would: the result, or the JSON-RPC error. */
+export async function runTaskMethod(
+  sql: postgres.Sql, c: Caller, method: TaskMethod, params: unknown,
+): Promise<{ result?: Record<string, any>; error?: { code: number; message: string } }> {
+  return withContext(sql, c.actor, async (tx) => {
+    try {
+      return { result: await answerTaskRequest(contextOf(c, tx), method, params) };
+    } catch (error) {
+      if (error instanceof TaskProtocolError) return { error: { code: error.code, message: error.message } };
+      throw error;
+    }
+  });
+}
