@@ -28,7 +28,7 @@ const config = loadConfig({
   // Limits are counted on every call (the cost under test) but set high enough never to refuse;
   // BENCH_RATE_LIMIT_STORE=memory measures the per-process store instead of the shared one.
   RATE_LIMIT_STORE: rateLimitStore,
-  RATE_LIMIT_TOKEN_PER_MINUTE: '1000000', RATE_LIMIT_CLIENT_PER_MINUTE: '10000000', RATE_LIMIT_TENANT_PER_MINUTE: '10000000',
+  RATE_LIMIT_TOKEN_PER_MINUTE: '1000000', RATE_LIMIT_SUBJECT_PER_MINUTE: '1000000', RATE_LIMIT_SUBJECT_SHARE_PERCENT: '100', RATE_LIMIT_CLIENT_PER_MINUTE: '10000000', RATE_LIMIT_TENANT_PER_MINUTE: '10000000',
 });
 const service = await startService(config, createLogger(config));
 const owner = postgres(service.db.ownerUrl, { max: 4, onnotice: () => {} });

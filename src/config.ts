@@ -53,7 +53,12 @@ const environment = z.object({
   // refused in production (it exists so `npm run bench` can show what the limits cost).
   RATE_LIMIT_STORE: z.enum(['postgres', 'memory', 'off']).default('postgres'),
   // Default MCP budgets per minute (writes count 5); a tenant may override them in its settings.
+  // Client and tenant budgets are counted apart for the customer and the staff endpoint.
   RATE_LIMIT_TOKEN_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(120),
+  // The person (customer or staff member) across all their tokens and clients (A10) ...
+  RATE_LIMIT_SUBJECT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(500),
+  // ... and never more than this share of their client's or tenant's budget (A9).
+  RATE_LIMIT_SUBJECT_SHARE_PERCENT: z.coerce.number().int().min(1).max(100).default(25),
   RATE_LIMIT_TENANT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(6000),
   RATE_LIMIT_CLIENT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(2000),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
@@ -124,7 +129,8 @@ export interface Config {
   allowPrivateNetworkFetch: boolean;
   trustProxy: TrustProxy;
   rateLimitStore: 'postgres' | 'memory' | 'off';
-  rateLimitBudgets: { token: Budget; tenant: Budget; client: Budget };
+  rateLimitBudgets: { token: Budget; subject: Budget; client: Budget; tenant: Budget };
+  rateLimitSubjectSharePercent: number;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   dynamicRegistration: boolean;
@@ -171,9 +177,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     rateLimitStore: e.RATE_LIMIT_STORE,
     rateLimitBudgets: {
       token: { points: e.RATE_LIMIT_TOKEN_PER_MINUTE, durationSeconds: 60 },
-      tenant: { points: e.RATE_LIMIT_TENANT_PER_MINUTE, durationSeconds: 60 },
+      subject: { points: e.RATE_LIMIT_SUBJECT_PER_MINUTE, durationSeconds: 60 },
       client: { points: e.RATE_LIMIT_CLIENT_PER_MINUTE, durationSeconds: 60 },
+      tenant: { points: e.RATE_LIMIT_TENANT_PER_MINUTE, durationSeconds: 60 },
     },
+    rateLimitSubjectSharePercent: e.RATE_LIMIT_SUBJECT_SHARE_PERCENT,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS,
     dynamicRegistration: e.OAUTH_DYNAMIC_REGISTRATION,

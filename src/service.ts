@@ -102,7 +102,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
   }
   const services: Services = {
     config, sql: db.sql, log, tenants: new TenantDirectory(db.sql), metrics: new Metrics(db.sql),
-    rateLimits: new RateLimits(db.rateLimitSql, { store: config.rateLimitStore, budgets: config.rateLimitBudgets }),
+    rateLimits: new RateLimits(db.rateLimitSql, { store: config.rateLimitStore, budgets: config.rateLimitBudgets, subjectSharePercent: config.rateLimitSubjectSharePercent }),
   };
   const apps = createApps(services, { sameListener });
   handlers = { public: apps.publicApp, internal: apps.internalApp };

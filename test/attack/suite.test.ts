@@ -29,9 +29,14 @@ let logFile: string;
 before(async () => {
   // The suite makes a few hundred calls with its customer token within a minute; A4 floods 400 on a
   // token of its own. A per-token budget of 300/min lets the first through and stops the second.
+  // Budgets are per person too (A10): the person's budget (1000, at most half the client's 2000)
+  // holds the suite's customer calls, and leaves A9 room to spend whole token budgets of its probe
+  // person before the person's budget is the one that limits them.
   // L1: the service's log goes to a file the suite scans at the end.
   logFile = join(await mkdtemp(join(tmpdir(), 'commerce-mcp-suite-log-')), 'service.log');
-  service = await startTestService({ RATE_LIMIT_TOKEN_PER_MINUTE: '300', LOG_LEVEL: 'info' }, { logDestination: pino.destination({ dest: logFile, sync: true }) });
+  service = await startTestService({
+    RATE_LIMIT_TOKEN_PER_MINUTE: '300', RATE_LIMIT_SUBJECT_PER_MINUTE: '1000', RATE_LIMIT_SUBJECT_SHARE_PERCENT: '50', LOG_LEVEL: 'info',
+  }, { logDestination: pino.destination({ dest: logFile, sync: true }) });
   const options = parseOptions([
     '--target', service.publicUrl, '--internal', service.internalUrl, '--database-url', service.database.ownerUrl,
     '--app-database-url', service.database.appUrl, '--log-file', logFile,
@@ -44,7 +49,7 @@ describe('attack suite against a fresh service', () => {
   test('covers every catalogue row', () => {
     const ids = report.rows.map((r) => r.id);
     for (const id of ['O1', 'O2', 'O3', 'O4', 'O5', 'O6', 'O7', 'O8', 'O9', 'O10', 'O11', 'O12', 'O13', 'O14', 'O15', 'O16', 'M1', 'M2', 'M3', 'M4', 'M5', 'M6', 'M7', 'M8',
-      'A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8', 'P1', 'P2', 'P3', 'L1', 'L2', 'L3', 'L4', 'R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'F1', 'F2', 'F3', 'F4', 'F5', 'E1']) {
+      'A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'A8', 'A9', 'A10', 'P1', 'P2', 'P3', 'L1', 'L2', 'L3', 'L4', 'R1', 'R2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8', 'F1', 'F2', 'F3', 'F4', 'F5', 'E1']) {
       assert.ok(ids.includes(id), `row ${id} is in the suite`);
     }
   });

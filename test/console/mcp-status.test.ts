@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import { STAFF_ROLE_SCOPES } from '../../src/authz/scopes.js';
 import { DEMO_PASSWORDS } from '../../src/seed/fixtures.js';
 import { startTestService } from '../support/service.js';

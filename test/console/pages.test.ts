@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import { WRITE_TOOLS, type WriteTool } from '../../src/actions/guardrails.js';
 import { resourceFor } from '../../src/authz/resources.js';
 import { STAFF_ROLE_SCOPES } from '../../src/authz/scopes.js';

@@ -3,7 +3,7 @@
 // missing id, and no other party's canary appears anywhere in what the caller receives.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import { TENANT_CANARIES } from '../../src/seed/fixtures.js';
 import { startTestService, type TestService, GENEROUS_BUDGETS } from '../support/service.js';
 import { connect, customerToken, customerUrl, internalUrl, staffToken, text } from './helpers.js';

@@ -2,7 +2,7 @@
 // the resources and the prompts; A3 (mass assignment), A5 (idempotent, confirmed writes), P1, P2.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import { INJECTION_CANARY } from '../../src/seed/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { auditRows, connect, customerToken, customerUrl, text } from './helpers.js';

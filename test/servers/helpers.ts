@@ -1,6 +1,5 @@
-// Shared helpers for the MCP resource-server tests: real HTTP, real tokens, the SDK client.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+// Shared helpers for the MCP resource-server tests: real HTTP, real tokens, the SDK (v2) client.
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import type postgres from 'postgres';
 import { resourceFor } from '../../src/authz/resources.js';
 import { issueTestToken } from '../support/tokens.js';
@@ -27,11 +26,35 @@ export async function staffToken(s: TestService, slug: string, email: string, sc
   });
 }
 
-export async function connect(url: string, token: string): Promise<Client> {
-  const client = new Client({ name: 'commerce-mcp-test', version: '1.0.0' });
+export type Revision = 'modern' | 'legacy';
+
+/**
+ * The v2 SDK client. 'modern' pins MCP 2026-07-28 (server/discover, `_meta` on every request);
+ * 'legacy' is its plain 2025-11-25 sequence (initialize, then stateless requests).
+ */
+export async function connect(url: string, token: string, revision: Revision = 'modern', options: { capabilities?: Record<string, unknown> } = {}): Promise<Client> {
+  const client = new Client({ name: 'commerce-mcp-test', version: '1.0.0' }, {
+    ...(revision === 'modern' && { versionNegotiation: { mode: { pin: '2026-07-28' } } }),
+    ...(options.capabilities && { capabilities: options.capabilities }),
+  });
   const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
   await client.connect(transport);
   return client;
+}
+
+/** The `_meta` envelope of a 2026-07-28 request, for raw requests. */
+export const MODERN_META = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'raw-test', version: '1.0.0' },
+};
+
+/** A raw 2026-07-28 POST: envelope in the body, Mcp-Method / Mcp-Name / MCP-Protocol-Version headers. */
+export async function postModern(url: string, token: string, method: string, params: Record<string, unknown> = {}, headers: Record<string, string> = {}, id: number | string = 1): Promise<Response> {
+  const name = typeof params.name === 'string' ? params.name : typeof params.uri === 'string' ? params.uri : undefined;
+  return post(url, { jsonrpc: '2.0', id, method, params: { ...params, _meta: MODERN_META } }, {
+    Authorization: `Bearer ${token}`, 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': method, ...(name !== undefined && { 'Mcp-Name': name }), ...headers,
+  });
 }
 
 /** A raw JSON-RPC POST, for what the SDK client would never send. */

@@ -4,10 +4,34 @@
 import type postgres from 'postgres';
 import { withContext } from '../../src/db/context.js';
 import type { VerifiedToken } from '../../src/authz/tokens.js';
-import { ToolError, type CallContext, type CapabilitySet, type SubjectActor } from '../../src/servers/mcp/capability.js';
-import { answerResult, isToolAnswer, type Interaction } from '../../src/servers/mcp/interaction.js';
-import { answerTaskRequest, TaskProtocolError, type TaskMethod } from '../../src/servers/mcp/tasks.js';
+import { InputRequired, TaskCreated, ToolError, type CallContext, type CapabilitySet, type SubjectActor } from '../../src/servers/mcp/capability.js';
+import type { ProtocolContext } from '../../src/servers/mcp/revision.js';
+import { RpcError } from '../../src/servers/mcp/rpc.js';
+import { answerTaskRequest, type TaskMethod } from '../../src/servers/mcp/tasks.js';
 import { first, type TestDatabase } from '../support/database.js';
+
+export const MODERN_REVISION = '2026-07-28';
+
+/** What a 2026-07-28 request declared and carried (absent: a legacy request). */
+export interface Interaction {
+  formElicitation: boolean;
+  tasks: boolean;
+  inputResponses?: Record<string, unknown> | undefined;
+  requestState?: string | undefined;
+  /** The endpoint's requestState key. */
+  stateKey: Buffer;
+}
+
+function protocolOf(i: Interaction | undefined): ProtocolContext {
+  if (!i) {
+    return { era: 'legacy', revision: '2025-11-25', clientCapabilities: {}, clientInfo: undefined, elicitation: { form: false, url: false },
+      tasks: false, inputResponses: undefined, requestState: undefined };
+  }
+  return {
+    era: 'modern', revision: MODERN_REVISION, clientCapabilities: {}, clientInfo: { name: 'test', version: '1' },
+    elicitation: { form: i.formElicitation, url: false }, tasks: i.tasks, inputResponses: i.inputResponses, requestState: i.requestState,
+  };
+}
 
 export interface Caller {
   actor: SubjectActor;
@@ -51,7 +75,10 @@ export interface Called {
 }
 
 function contextOf(c: Caller, tx: CallContext['tx'], interaction?: Interaction): CallContext {
-  return { tx, tenantId: c.actor.tenantId, actor: c.actor, subject: c.subject, token: tokenOf(c), requestId: 'test', interaction };
+  return {
+    tx, tenantId: c.actor.tenantId, actor: c.actor, subject: c.subject, token: tokenOf(c), requestId: 'test', protocol: protocolOf(interaction),
+    requestStateKey: interaction?.stateKey,
+  };
 }
 
 export async function runTool(
@@ -66,7 +93,11 @@ export async function runTool(
       const out = tool.writes
         ? await tx.savepoint((sp) => tool.run(contextOf(c, sp as unknown as CallContext['tx'], interaction), parsed.data))
         : await tool.run(contextOf(c, tx, interaction), parsed.data);
-      if (isToolAnswer(out)) return { isError: false, text: '', data: answerResult(out), resultType: out.resultType };
+      // As dispatch.ts renders them.
+      if (out instanceof InputRequired) {
+        return { isError: false, text: '', data: { inputRequests: out.inputRequests, requestState: out.requestState }, resultType: 'input_required' };
+      }
+      if (out instanceof TaskCreated) return { isError: false, text: '', data: { ...out.task }, resultType: 'task' };
       return { isError: false, text: JSON.stringify(out), data: out as Record<string, any>, resultType: 'complete' };
     } catch (error) {
       if (error instanceof ToolError) return { isError: true, text: error.message, data: {}, resultType: 'complete' };
@@ -83,7 +114,7 @@ export async function runTaskMethod(
     try {
       return { result: await answerTaskRequest(contextOf(c, tx), method, params) };
     } catch (error) {
-      if (error instanceof TaskProtocolError) return { error: { code: error.code, message: error.message } };
+      if (error instanceof RpcError) return { error: { code: error.code, message: error.message } };
       throw error;
     }
   });

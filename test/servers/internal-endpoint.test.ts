@@ -2,7 +2,7 @@
 // P1 (the injected return reason reaches the staff assistant as delimited data), P2.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import { INJECTION_CANARY } from '../../src/seed/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { connect, internalUrl, staffToken, text } from './helpers.js';

@@ -6,7 +6,7 @@
 // and in-band confirmation of one's own action (A6 limits).
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/client';
 import { approveAction, type Decision } from '../../src/actions/engine.js';
 import { WRITE_TOOLS, type WriteTool } from '../../src/actions/guardrails.js';
 import { STAFF_ROLE_SCOPES, type StaffRole } from '../../src/authz/scopes.js';

@@ -6,10 +6,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { customerCapabilities } from '../../src/servers/customer/capabilities.js';
-import { MODERN_REVISION, type Interaction } from '../../src/servers/mcp/interaction.js';
 import { REQUEST_STATE_TTL_SECONDS, openRequestState, sealRequestState } from '../../src/servers/mcp/request-state.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { customerCaller, runTool, type Called, type Caller } from './interaction-harness.js';
+import { customerCaller, runTool, type Called, type Caller, type Interaction } from './interaction-harness.js';
 
 let db: TestDatabase;
 let alice: Caller;
@@ -17,7 +16,7 @@ let bob: Caller;
 const stateKey = randomBytes(32);
 
 function modern(extra: Partial<Interaction> = {}): Interaction {
-  return { revision: MODERN_REVISION, formElicitation: true, tasks: false, stateKey, ...extra };
+  return { formElicitation: true, tasks: false, stateKey, ...extra };
 }
 const call = (c: Caller, name: string, args: Record<string, unknown>, i?: Interaction): Promise<Called> =>
   runTool(db.app, customerCapabilities, c, name, args, i);

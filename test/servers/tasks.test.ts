@@ -8,14 +8,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { internalCapabilities } from '../../src/servers/internal/capabilities.js';
-import { MODERN_REVISION, type Interaction } from '../../src/servers/mcp/interaction.js';
 import { ACTION_EXPIRED, ACTION_REJECTED, INVALID_PARAMS } from '../../src/servers/mcp/tasks.js';
 import { DEMO_PASSWORDS } from '../../src/seed/fixtures.js';
 import { validArguments } from '../actions/fixtures.js';
 import { setSettings } from '../actions/helpers.js';
 import { startAnotherInstance, startTestService, type TestService } from '../support/service.js';
 import type { RunningService } from '../../src/service.js';
-import { runTaskMethod, runTool, staffCaller, type Caller } from './interaction-harness.js';
+import { runTaskMethod, runTool, staffCaller, type Caller, type Interaction } from './interaction-harness.js';
 
 let s: TestService;
 let second: RunningService;
@@ -26,7 +25,7 @@ let tenantId: string;
 let reorderArgs: Record<string, unknown>;
 let quantity = 20;
 
-const withTasks: Interaction = { revision: MODERN_REVISION, formElicitation: true, tasks: true, stateKey: Buffer.alloc(32) };
+const withTasks: Interaction = { formElicitation: true, tasks: true, stateKey: Buffer.alloc(32) };
 
 /** A fresh reorder (a new quantity each time, so no request is a duplicate of an earlier one). */
 async function reorder(c: Caller, interaction: Interaction | null = withTasks) {

@@ -32,6 +32,7 @@ export async function startTestService(env: Record<string, string> = {}, options
 /** For files that make hundreds of calls with one token and client: budgets have their own tests (test/ratelimit). */
 export const GENEROUS_BUDGETS = {
   RATE_LIMIT_TOKEN_PER_MINUTE: '1000000',
+  RATE_LIMIT_SUBJECT_PER_MINUTE: '1000000',
   RATE_LIMIT_CLIENT_PER_MINUTE: '1000000',
   RATE_LIMIT_TENANT_PER_MINUTE: '1000000',
 } as const;

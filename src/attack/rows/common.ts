@@ -1,6 +1,29 @@
 // Small helpers the rows share.
-import type { AttackContext } from '../context.js';
-import { authorizeUrl, pkce, type AuthorizationRequest, type AuthorizationServer } from '../oauth.js';
+import { DEMO_LOGINS } from '../../seed/demo.js';
+import { AttackContext } from '../context.js';
+import { authorizeUrl, obtainTokens, pkce, type AuthorizationRequest, type AuthorizationServer, type Credentials } from '../oauth.js';
+
+/** A demo account (only on a demo-seeded deployment). */
+export function demoLogin(tenant: string, role: string, index = 0): Credentials | undefined {
+  const l = DEMO_LOGINS.filter((d) => d.tenant === tenant && d.role === role)[index];
+  return l ? { login: l.login, password: l.password } : undefined;
+}
+
+/** A new token family for any account of `slug`, through the suite's client `clientName` there. */
+export async function tokensFor(ctx: AttackContext, kind: 'customer' | 'internal', slug: string, who: Credentials, clientName = 'main') {
+  const request = await ctx.authorizationRequest(kind, slug, kind === 'customer' ? AttackContext.CUSTOMER_SCOPE : undefined, clientName);
+  const tokens = await obtainTokens(ctx.http, request.discovery.as, request, who);
+  return { ...tokens, request };
+}
+
+/**
+ * The person whose budgets the flood rows spend (A4, A9, A10): the other tenant's second demo
+ * customer, whom no other row uses. A person's budget spans all their tokens (A10), so flooding
+ * the suite's own customer would leave every row of a re-run within the window a 429.
+ */
+export function probePerson(ctx: AttackContext): Credentials | undefined {
+  return demoLogin(ctx.options.otherTenant, 'customer', 1);
+}
 
 export interface AuthorizeAnswer {
   status: number;

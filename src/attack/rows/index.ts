@@ -4,6 +4,7 @@ import { a6 } from './approval.js';
 import { o12 } from './audience.js';
 import { p1, p2 } from './agent.js';
 import { a1 } from './bola.js';
+import { a9, a10 } from './budgets.js';
 import { DATABASE_ROWS } from './database.js';
 import { a5, f4 } from './double-effect.js';
 import { f1, f2, f3, f5 } from './faults.js';
@@ -30,7 +31,7 @@ import { e1, o15, o16, p3 } from './text-edge.js';
 export const ALL_ROWS: readonly AttackRow[] = [
   o1, o2, o3, o4, o5, o6, o7, o8, o9, o10, o11, o12, o13, o14, o15, o16,
   m1, m2, m3, m4, m5, m6, m7, m8,
-  a1, a2, a3, a4, a5, a6, a7, a8,
+  a1, a2, a3, a4, a5, a6, a7, a8, a9, a10,
   p1, p2, p3,
   l1, l2, l3, l4,
   ...DATABASE_ROWS,

@@ -2,7 +2,7 @@
 // token and MCP call floods meet 429 with Retry-After (RFC 6585 §4).
 import { callTool, rpc } from '../mcp.js';
 import { Checks, type AttackRow } from '../types.js';
-import { short } from './common.js';
+import { probePerson, short, tokensFor } from './common.js';
 
 async function flood(n: number, concurrency: number, send: (i: number) => Promise<{ status: number; headers: Headers }>): Promise<{ first429: number | undefined; retryAfter: string | null; rateLimit: string | null; statuses: Map<number, number> }> {
   const statuses = new Map<number, number>();
@@ -44,8 +44,12 @@ export const a4: AttackRow = {
         a.isError ? short(a.content, 90) : `${items?.length} items`);
     }
     const { as } = await ctx.endpoint('customer');
-    // A token of its own for the MCP flood, obtained before the token endpoint is flooded.
-    const own = await ctx.freshTokens('customer');
+    // A token of its own for the MCP flood, obtained before the token endpoint is flooded, of the
+    // probe person (budgets are per person too, A10: flooding the suite's customer would starve
+    // the next run's rows).
+    const probe = probePerson(ctx);
+    const floodUrl = probe ? ctx.customerUrl(ctx.options.otherTenant) : url;
+    const own = probe ? await tokensFor(ctx, 'customer', ctx.options.otherTenant, probe) : await ctx.freshTokens('customer');
     if (as.registration_endpoint) {
       const reg = await flood(40, 4, (i) => ctx.http.json(as.registration_endpoint!, {
         method: 'POST', headers: { 'content-type': 'application/json' },
@@ -56,7 +60,7 @@ export const a4: AttackRow = {
     const tok = await flood(200, 8, (i) => ctx.http.form(as.token_endpoint, { grant_type: 'authorization_code', code: `flood-${i}`, client_id: 'flood', code_verifier: 'v'.repeat(43), redirect_uri: 'http://127.0.0.1:9/cb' }));
     c.expect('token endpoint flood meets 429 with Retry-After', tok.first429 !== undefined && Boolean(tok.retryAfter), `${fmt(tok.statuses)}; Retry-After ${tok.retryAfter}`);
     // MCP calls: one token's budget (its own token, so the flood does not starve other rows).
-    const mcp = await flood(400, 8, (_i) => rpc(ctx.http, url, own.access_token, 'tools/call', { name: 'search_products', arguments: { query: 'a', limit: 1 } }));
+    const mcp = await flood(400, 8, (_i) => rpc(ctx.http, floodUrl, own.access_token, 'tools/call', { name: 'search_products', arguments: { query: 'a', limit: 1 } }));
     c.expect('MCP call flood on one token meets 429 with Retry-After', mcp.first429 !== undefined && Boolean(mcp.retryAfter), `${fmt(mcp.statuses)}; Retry-After ${mcp.retryAfter}; RateLimit ${mcp.rateLimit}`);
     return c.result();
   },

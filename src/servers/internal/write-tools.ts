@@ -100,7 +100,7 @@ function writeTool(executor: ActionExecutor<any>): ToolDefinition<any, ActionOut
           idempotencyKey: (idempotency_key as string | undefined) ?? null,
         });
         // A client that declared the Tasks extension (2026-07-28) gets the wait as a task (../mcp/tasks.ts).
-        if (outcome.status === 'pending' && ctx.interaction?.tasks) {
+        if (outcome.status === 'pending' && ctx.protocol.era === 'modern' && ctx.protocol.tasks) {
           const task = await taskForPendingAction(ctx, outcome.action_id);
           if (task) return task;
         }

@@ -2,10 +2,10 @@
 // schema and the scope it needs. A set is compiled once at start-up into the static lists every
 // caller sees (P2: the lists never depend on the caller or contain customer text).
 import { z } from 'zod';
-import type { Tool, Prompt, Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool, Prompt, Resource, ResourceTemplateType as ResourceTemplate } from '@modelcontextprotocol/server';
 import type { VerifiedToken } from '../../authz/tokens.js';
 import type { Actor, Tx } from '../../db/context.js';
-import type { Interaction, ToolAnswer } from './interaction.js';
+import type { ProtocolContext } from './revision.js';
 
 export type SubjectActor = Extract<Actor, { kind: 'customer' } | { kind: 'staff' }>;
 
@@ -18,9 +18,47 @@ export interface CallContext {
   subject: string;
   token: VerifiedToken;
   requestId: string;
-  /** MCP 2026-07-28 only: what the client declared and sent back (interaction.ts). Absent on legacy revisions. */
-  interaction?: Interaction | undefined;
+  /**
+   * The revision this request speaks and what its client declared (MCP 2026-07-28 `_meta`): a tool
+   * answers `input_required` only when `protocol.elicitation.form`, a task only when `protocol.tasks`,
+   * and reads an MRTR retry's `inputResponses` / `requestState` here. Legacy requests: era 'legacy',
+   * nothing declared.
+   */
+  protocol: ProtocolContext;
+  /**
+   * The HMAC key of MRTR requestState values (request-state.ts), loaded once per endpoint. Without
+   * it a write cannot confirm in band and keeps the two-step confirm.
+   */
+  requestStateKey?: Buffer | undefined;
 }
+
+/**
+ * MCP 2026-07-28 Basic/Patterns/MRTR: the tool needs input from the client first. The dispatcher
+ * answers `{ resultType: "input_required", inputRequests, requestState }`; the client retries the
+ * same call with `inputResponses` and the `requestState` echoed (ctx.protocol carries both).
+ * `requestState` is opaque to the client: integrity protection and binding are the tool's job.
+ * Only on modern requests (ctx.protocol.era === 'modern'); returning it on a legacy one is a bug.
+ */
+export class InputRequired {
+  readonly kind = 'input_required';
+  constructor(
+    readonly inputRequests: Record<string, { method: string; params?: Record<string, unknown> }>,
+    readonly requestState?: string,
+  ) {}
+}
+
+/**
+ * Tasks extension (io.modelcontextprotocol/tasks): the call goes on as a task; the dispatcher answers
+ * `{ resultType: "task", task }` (task: taskId, status, … as the extension defines). Only when the
+ * client declared the extension (ctx.protocol.tasks).
+ */
+export class TaskCreated {
+  readonly kind = 'task';
+  constructor(readonly task: Record<string, unknown> & { taskId: string; status: string }) {}
+}
+
+/** What a tool may answer instead of its output: an interim result of the 2026-07-28 revision. */
+export type InterimAnswer = InputRequired | TaskCreated;
 
 /** An error the agent can act on: its message is shown as is ("order not found"). */
 export class ToolError extends Error {
@@ -46,8 +84,7 @@ export interface ToolDefinition<S extends z.ZodObject = z.ZodObject, O extends R
   annotations: ToolAnnotations;
   /** Writes run inside a savepoint: an error leaves nothing half done, and the audit still commits. */
   writes?: boolean;
-  /** The result, or (2026-07-28 only, when ctx.interaction allows it) an input-required or task answer. */
-  run(ctx: CallContext, args: z.infer<S>): Promise<O | ToolAnswer>;
+  run(ctx: CallContext, args: z.infer<S>): Promise<O | InterimAnswer>;
 }
 
 export function defineTool<S extends z.ZodObject, O extends Record<string, unknown>>(d: ToolDefinition<S, O>): ToolDefinition<S, O> {

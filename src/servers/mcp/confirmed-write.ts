@@ -23,8 +23,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { requestHash } from '../../idempotency.js';
 import { hashSecret } from '../../authz/tokens.js';
-import { ToolError, type CallContext } from './capability.js';
-import { confirmationAnswer, confirmationElicitation, CONFIRM_KEY, InputRequiredAnswer, type Interaction } from './interaction.js';
+import { InputRequired, ToolError, type CallContext } from './capability.js';
+import { confirmationAnswer, confirmationElicitation, CONFIRM_KEY } from './interaction.js';
 import { openRequestState, sealRequestState, type Principal, type StateBinding } from './request-state.js';
 
 export const CONFIRMATION_TTL_SECONDS = 300;
@@ -73,14 +73,26 @@ export interface ConfirmedWrite<O> {
   execute(): Promise<O>;
 }
 
-/** In-band confirmation applies when the request is 2026-07-28 and its client declared form elicitation. */
-function inBand(ctx: CallContext): Interaction | null {
-  return ctx.interaction?.formElicitation ? ctx.interaction : null;
+/** What an in-band confirmation works with: the retry's answer and state, and the key. */
+interface InBand {
+  key: Buffer;
+  inputResponses: Record<string, unknown> | undefined;
+  requestState: string | undefined;
+}
+
+/**
+ * In-band confirmation applies when the request is 2026-07-28 and its client declared form
+ * elicitation on it (MRTR §"Server Requirements" 7: never an inputRequest the client did not declare).
+ */
+function inBand(ctx: CallContext): InBand | null {
+  const p = ctx.protocol;
+  if (p.era !== 'modern' || !p.elicitation.form || !ctx.requestStateKey) return null;
+  return { key: ctx.requestStateKey, inputResponses: p.inputResponses, requestState: p.requestState };
 }
 
 export async function confirmedWrite<O extends Record<string, unknown>>(
   ctx: CallContext, w: ConfirmedWrite<O>,
-): Promise<O | ConfirmationRequired | NotConfirmed | InputRequiredAnswer> {
+): Promise<O | ConfirmationRequired | NotConfirmed | InputRequired> {
   const { tx, tenantId, subject } = ctx;
   const hash = writeRequestHash(w.tool, w.args);
   const key = w.args.idempotency_key;
@@ -154,24 +166,24 @@ function elicitationMessage(s: WriteSummary): string {
   return [s.text, '', ...s.details.map((d) => `• ${d}`)].join('\n');
 }
 
-async function askForConfirmation<O>(ctx: CallContext, w: ConfirmedWrite<O>, interaction: Interaction, who: Principal, what: StateBinding) {
+async function askForConfirmation<O>(w: ConfirmedWrite<O>, interaction: InBand, who: Principal, what: StateBinding): Promise<InputRequired> {
   const summary = await w.summarize();
-  const { state } = sealRequestState(interaction.stateKey, who, what);
-  return new InputRequiredAnswer({ [CONFIRM_KEY]: confirmationElicitation(elicitationMessage(summary), summary.confirmTitle) }, state);
+  const { state } = sealRequestState(interaction.key, who, what);
+  return new InputRequired({ [CONFIRM_KEY]: confirmationElicitation(elicitationMessage(summary), summary.confirmTitle) }, state);
 }
 
 /** basic/patterns/mrtr: ask (input_required), then complete the retry that carries the answer and the state. */
 async function confirmInBand<O extends Record<string, unknown>>(
-  ctx: CallContext, w: ConfirmedWrite<O>, interaction: Interaction, hash: string,
-): Promise<O | NotConfirmed | InputRequiredAnswer> {
+  ctx: CallContext, w: ConfirmedWrite<O>, interaction: InBand, hash: string,
+): Promise<O | NotConfirmed | InputRequired> {
   const { tx, tenantId, subject } = ctx;
   const { confirmation_token: _unused, ...args } = w.args;
   const who: Principal = { tenantId, subject, clientId: ctx.token.clientId };
   const what: StateBinding = { tool: w.tool, args, over: w.binding ? await w.binding() : '' };
-  if (interaction.requestState === undefined) return askForConfirmation(ctx, w, interaction, who, what);
+  if (interaction.requestState === undefined) return askForConfirmation(w, interaction, who, what);
 
   // MRTR §"Server Requirements" 4: attacker-controlled input, verified before anything else.
-  const opened = openRequestState(interaction.stateKey, interaction.requestState, who, what);
+  const opened = openRequestState(interaction.key, interaction.requestState, who, what);
   if (!opened.ok) {
     throw new ToolError(
       opened.refusal === 'expired'
@@ -182,7 +194,7 @@ async function confirmInBand<O extends Record<string, unknown>>(
   }
   const answer = confirmationAnswer(interaction.inputResponses);
   // MRTR §"Error Handling": the answer is missing, so ask again rather than fail.
-  if (answer === 'missing') return askForConfirmation(ctx, w, interaction, who, what);
+  if (answer === 'missing') return askForConfirmation(w, interaction, who, what);
   if (answer !== 'confirmed') {
     const summary = await w.summarize().catch(() => null);
     const nothing = summary?.nothingDone ?? 'Nothing was changed';

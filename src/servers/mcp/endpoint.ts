@@ -1,31 +1,37 @@
-// One MCP endpoint per tenant over Streamable HTTP in stateless mode (MCP 2025-11-25 Transports):
-// every POST carries one JSON-RPC message and is answered with one JSON response by a server and
-// transport made for it alone. No session: a `Mcp-Session-Id` is neither issued nor honoured (M3),
-// so every request stands on its own bearer token.
+// One MCP endpoint per tenant over Streamable HTTP, stateless, speaking both MCP eras at the same
+// URL (docs/MCP-REVISIONS.md): legacy 2025-03-26 … 2025-11-25 (`initialize`, no session) and
+// 2026-07-28 (per-request `_meta`, `server/discover`). Every POST carries one JSON-RPC message and
+// is answered with one JSON response; nothing is shared between two requests in flight. No session:
+// a `Mcp-Session-Id` is neither issued nor honoured (M3), so every request stands on its own token.
 //
 // The request reads top to bottom as named steps; each answers and stops, or passes on:
 //   checkHostAndOrigin → resolveTenant → allowOnlyPost → refuseQueryToken → requireBearer →
-//   checkProtocolVersion → checkMediaTypes → readMessage → answer
-// and `answer` is one database transaction: verify the token ('auth' context), check the scope,
-// switch to the caller's context, run the method, append the audit entry, commit.
+//   checkProtocolVersion → checkMediaTypes → readMessage → classifyEra → answer
+// and `answer` is one database transaction, itself named steps:
+//   verifyToken → checkPhase → checkScope → spendBudgets → switchContext → run → audit → COMMIT
+// (the cheap refusals — endpoint not enabled for the tenant's phase, scope missing, unknown tool —
+// come before any budget is spent).
 import { performance } from 'node:perf_hooks';
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { recordAudit } from '../../audit/record.js';
+import type { VerifiedToken } from '../../authz/tokens.js';
 import { protectedResourceMetadataUrl, resourceFor, issuerFor, type EndpointKind } from '../../authz/resources.js';
 import { admitted, DatabaseBusy, setRequestContext, type Tx } from '../../db/context.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
-import { budgetOverrides, rateLimitHeaders, RateLimitStoreUnavailable } from '../../ratelimit/limits.js';
+import { budgetName, budgetOverrides, rateLimitHeaders, RateLimitStoreUnavailable } from '../../ratelimit/limits.js';
 import type { Services } from '../../services.js';
 import type { Tenant } from '../../tenants/directory.js';
 import { challengeHeader, presentedBearer, verifyAccessToken, type Challenge } from './bearer.js';
-import { findResource, type CallContext, type CapabilitySet, type SubjectActor } from './capability.js';
+import { findResource, type CapabilitySet, type SubjectActor } from './capability.js';
+import { DATA_METHODS, dispatch } from './dispatch.js';
 import {
   acceptsMcpResponses, allowedHostsFor, allowedOriginsFor, classifyMessage, exceedsDepth, hasQueryToken,
-  isAllowedHost, isAllowedOrigin, isJsonContentType, isSupportedProtocolVersion, LATEST_PROTOCOL_VERSION,
-  MAX_BODY_BYTES, MAX_JSON_DEPTH, SUPPORTED_PROTOCOL_VERSIONS, type IncomingMessage,
+  isAllowedHost, isAllowedOrigin, isJsonContentType, isSupportedProtocolVersion,
+  MAX_BODY_BYTES, MAX_JSON_DEPTH, type IncomingMessage,
 } from './http-checks.js';
-import { exchange, type RequestRecord, type RequestScope } from './request-server.js';
+import { classifyRevision, SUPPORTED_PROTOCOL_VERSIONS, UNSUPPORTED_PROTOCOL_VERSION, type ProtocolContext } from './revision.js';
+import { requestStateKey } from './request-state.js';
+import type { RequestRecord, RequestScope } from './rpc.js';
 
 export interface EndpointOptions {
   services: Services;
@@ -38,9 +44,35 @@ interface Locals {
   resource: string;
   metadataUrl: string;
   token: string;
-  message: JSONRPCMessage;
   classified: IncomingMessage;
+  protocol: ProtocolContext;
 }
+
+/** One call's state, filled in by the steps of `answer`. */
+interface CallState {
+  started: number;
+  requestId: string;
+  tenant: Tenant;
+  resource: string;
+  metadataUrl: string;
+  token: string;
+  classified: IncomingMessage;
+  protocol: ProtocolContext;
+  record: RequestRecord;
+  headers: Record<string, string>;
+  verified: (VerifiedToken & { subjectId: string }) | undefined;
+  actor: SubjectActor | undefined;
+}
+
+/** What the transaction decided: an answer, or a refusal (challenge / JSON-RPC error). */
+interface Outcome {
+  status: number;
+  body?: unknown;
+  challenge?: Challenge;
+  audited?: Promise<void>;
+  rpcError?: { code: number; message: string };
+}
+type Refusal = Outcome;
 
 function locals(res: Response): Locals {
   return res.locals as Locals;
@@ -64,21 +96,22 @@ function sendChallenge(res: Response, c: Challenge): void {
   sendJson(res, c.status === 403 ? 403 : c.error === 'invalid_request' ? 400 : 401, body, { 'WWW-Authenticate': challengeHeader(c) });
 }
 
-/** Methods whose answer reads the caller's data: only these switch to the caller's RLS context. */
-const DATA_METHODS = new Set(['tools/call', 'resources/list', 'resources/read']);
-
-/** The scope a request needs beyond "a valid token for this endpoint", if any (M6). */
-function requiredScope(set: CapabilitySet, m: IncomingMessage): string | null {
-  if (m.kind !== 'request') return null;
+/**
+ * The scopes a request needs beyond "a valid token for this endpoint" (M6): all of them, so that a
+ * step-up challenge can name every one at once (MCP 2026-07-28 Authorization §"Scope Challenge
+ * Handling": "include all scopes required for the current operation in a single challenge").
+ */
+export function requiredScopes(set: CapabilitySet, m: IncomingMessage): string[] {
+  if (m.kind !== 'request') return [];
+  let scope: string | null | undefined;
   if (m.method === 'tools/call') {
     const name = m.params?.name;
-    return typeof name === 'string' ? set.toolsByName.get(name)?.scope ?? null : null;
-  }
-  if (m.method === 'resources/read') {
+    scope = typeof name === 'string' ? set.toolsByName.get(name)?.scope : undefined;
+  } else if (m.method === 'resources/read') {
     const uri = m.params?.uri;
-    return typeof uri === 'string' ? findResource(set, uri)?.def.scope ?? null : null;
+    scope = typeof uri === 'string' ? findResource(set, uri)?.def.scope : undefined;
   }
-  return null;
+  return scope ? [scope] : [];
 }
 
 function readOnlyCall(set: CapabilitySet, m: IncomingMessage): boolean {
@@ -89,7 +122,17 @@ function readOnlyCall(set: CapabilitySet, m: IncomingMessage): boolean {
   return tool !== undefined && !tool.writes;
 }
 
-/** docs/DESIGN.md §4: writes cost more of the token's budget than reads. */
+/**
+ * Attack catalogue A9: a call to a tool this endpoint does not have is refused (and audited) without
+ * spending any budget, like the other cheap refusals.
+ */
+function spendsBudget(set: CapabilitySet, m: IncomingMessage): boolean {
+  if (m.kind !== 'request' || m.method !== 'tools/call') return true;
+  const name = m.params?.name;
+  return typeof name === 'string' && set.toolsByName.has(name);
+}
+
+/** docs/DESIGN.md §4: writes cost more of every budget than reads. */
 export const WRITE_WEIGHT = 5;
 function callWeight(set: CapabilitySet, m: IncomingMessage): number {
   if (m.kind !== 'request' || m.method !== 'tools/call') return 1;
@@ -132,6 +175,12 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
   const endpointPath = kind === 'customer' ? '/t/:slug/mcp' : '/t/:slug/internal/mcp';
   const subjectKind = kind === 'customer' ? 'customer' : 'staff';
   const challengeScope = set.challengeScopes.join(' ');
+  // The MRTR requestState key (MRTR_STATE_KEY or DATA_DIR/mrtr-state-key). Unavailable, writes fall
+  // back to the two-step confirm rather than fail.
+  const stateKey = requestStateKey(config).catch((error: unknown) => {
+    log.error({ err: error }, 'MRTR requestState key unavailable: in-band confirmation disabled');
+    return undefined;
+  });
 
   const resolveTenant: RequestHandler = async (req, res, next) => {
     try {
@@ -184,11 +233,18 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
     next();
   };
 
-  /** M8: MCP-Protocol-Version, when sent, must be one we speak. */
+  /** M8: MCP-Protocol-Version, when sent, must be one we speak (2026-07-28: UnsupportedProtocolVersionError). */
   const checkProtocolVersion: RequestHandler = (req, res, next) => {
-    if (isSupportedProtocolVersion(req.headers['mcp-protocol-version'])) return next();
-    sendRpcError(res, 400, -32000,
-      `Bad Request: Unsupported protocol version (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`);
+    const v = req.headers['mcp-protocol-version'];
+    if (isSupportedProtocolVersion(v)) return next();
+    sendJson(res, 400, {
+      jsonrpc: '2.0', id: null,
+      error: {
+        code: UNSUPPORTED_PROTOCOL_VERSION,
+        message: `Bad Request: Unsupported protocol version (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+        data: { supported: [...SUPPORTED_PROTOCOL_VERSIONS], requested: String(v) },
+      },
+    });
   };
 
   const checkMediaTypes: RequestHandler = (req, res, next) => {
@@ -242,157 +298,223 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
         });
       }
     }
-    // Version negotiation (Lifecycle §"Version Negotiation"): a revision we do not speak is
-    // answered with our latest, and the client decides whether to go on.
-    if (classified.kind === 'request' && classified.method === 'initialize' && classified.params) {
-      const v = classified.params.protocolVersion;
-      if (typeof v !== 'string' || !(SUPPORTED_PROTOCOL_VERSIONS as readonly string[]).includes(v)) {
-        classified.params.protocolVersion = LATEST_PROTOCOL_VERSION;
-      }
-    }
-    Object.assign(res.locals, { message: parsed as JSONRPCMessage, classified });
+    Object.assign(res.locals, { body: parsed, classified });
     next();
   };
 
-  const answer: RequestHandler = async (req, res) => {
-    const started = performance.now();
-    const { tenant, resource, metadataUrl, token, message, classified } = locals(res);
-    const requestId = String(req.id ?? '');
-    const record: RequestRecord = {};
-    const scope: RequestScope = { set, call: undefined, record };
-    let actor: SubjectActor | undefined;
-    let tokenInfo: CallContext['token'] | undefined;
-    type Outcome = {
-      status: number; body?: unknown; challenge?: Challenge; audited?: Promise<void>;
-      rpcError?: { code: number; message: string };
-    };
-    let headers: Record<string, string> = {};
-    const audit = (tx: Tx, a: SubjectActor) =>
-      recordAudit(tx, {
-        tenantId: tenant.id, event: 'tool.call', outcome: record.outcome ?? 'failed', actorKind: a.kind,
-        actorId: a.kind === 'customer' ? a.customerId : a.staffId, clientId: tokenInfo?.clientId, tokenId: tokenInfo?.id,
-        requestId, tool: record.tool, arguments: record.arguments, latencyMs: Math.round(performance.now() - started),
-        detail: record.detail,
-      });
-    try {
-      const outcome = await admitted(sql, tenant.id, () => sql.begin(async (tx): Promise<Outcome> => {
-        // Pipelined: the context statement and the token lookup leave in one round trip.
-        const authContext = setRequestContext(tx, { kind: 'auth', tenantId: tenant.id });
-        authContext.catch(() => {});
-        const verified = await verifyAccessToken(tx, token, { tenantId: tenant.id, resource, subjectKind });
-        await authContext;
-        if (!verified.ok) {
-          return { status: 401, challenge: { status: 401, error: 'invalid_token', description: verified.description, scope: challengeScope, resourceMetadata: metadataUrl } };
-        }
-        const t = (tokenInfo = verified.token);
-        const a: SubjectActor = (actor = subjectKind === 'customer'
-          ? { kind: 'customer', tenantId: tenant.id, customerId: t.subjectId }
-          : { kind: 'staff', tenantId: tenant.id, staffId: t.subjectId, role: t.staffRole! });
-        // docs/DESIGN.md §4: the token's budget (then its tenant's and client's), counted in the store
-        // every instance shares (F5). Refused calls do no work.
-        const decision = await rateLimits.consumeCall({
-          tenantId: tenant.id, tokenId: t.id, clientId: t.clientId, weight: callWeight(set, classified),
-          overrides: budgetOverrides(t.rateLimits),
-        });
-        headers = rateLimitHeaders(decision);
-        if (!decision.allowed) {
-          metrics.rateLimitRejections.inc({ budget: decision.scope });
-          return {
-            status: 429,
-            rpcError: {
-              code: -32029,
-              message: `Rate limit exceeded: this ${decision.scope === 'token' ? 'access token' : decision.scope} may make ${decision.limit} ` +
-                `requests (writes count ${WRITE_WEIGHT}) per ${decision.windowSeconds} s; retry after ${decision.retryAfterSeconds} s`,
-            },
-          };
-        }
-        // docs/DESIGN.md §1: the customer endpoint is on from phase 3 of the tenant's maturity.
-        if (kind === 'customer' && t.tenantPhase < 3) {
-          return {
-            status: 403,
-            rpcError: { code: -32003, message: 'The customer assistant is not enabled for this shop yet; ask the shop to enable it' },
-          };
-        }
-        const needed = requiredScope(set, classified);
-        if (needed && !t.scopes.includes(needed)) {
-          // M6: step-up. The client learns which scope to ask for; the refusal is audited.
-          if (classified.kind === 'request' && classified.method === 'tools/call') {
-            record.tool = String(classified.params?.name);
-            record.arguments = classified.params?.arguments;
-            record.outcome = 'denied';
-            record.detail = { reason: 'insufficient_scope', needed };
-            await setRequestContext(tx, a);
-            await audit(tx, a);
-          }
-          return {
-            status: 403,
-            challenge: {
-              status: 403, error: 'insufficient_scope', scope: needed, resourceMetadata: metadataUrl,
-              description: `This request needs the scope "${needed}"`,
-            },
-          };
-        }
-        if (classified.kind === 'request' && DATA_METHODS.has(classified.method)) {
-          // Pipelined with the method's first query.
-          const switched = setRequestContext(tx, a);
-          switched.catch(() => {});
-          if (readOnlyCall(set, classified)) {
-            // A read changes nothing but the audit log. Its commit need not wait for the WAL flush
-            // while it holds the tenant's audit-chain lock (that wait serialises every call of the
-            // tenant behind one fsync). A database crash can lose the newest read entries, never
-            // a write's: writes keep synchronous commit.
-            void tx`set local synchronous_commit = off`.catch(() => {});
-          }
-          scope.call = { tx, tenantId: tenant.id, actor: a, subject: `${a.kind}:${t.subjectId}`, token: t, requestId };
-          const response = await exchange(scope, message);
-          await switched;
-          if (record.failure) throw record.failure;
-          if (!record.tool) return { status: 200, body: response };
-          // The audit entry and COMMIT leave together: the tenant's audit chain head stays locked
-          // only while PostgreSQL works, not across a round trip to us. Should the insert fail,
-          // PostgreSQL turns that COMMIT into a rollback; `audited` rejects and the client gets an
-          // error, so an effect is never kept (or reported) without its audit entry.
-          const audited = audit(tx, a);
-          audited.catch(() => {});
-          return { status: 200, body: response, audited };
-        }
-        const response = await exchange(scope, message);
-        if (record.failure) throw record.failure;
-        return response ? { status: 200, body: response } : { status: 202 };
-      }));
-      if (outcome.audited) await outcome.audited;
-      if (record.tool) metrics.toolCalls.observe({ endpoint: kind, tool: record.tool, outcome: record.outcome ?? 'ok' }, (performance.now() - started) / 1000);
-      if (outcome.challenge) return sendChallenge(res, outcome.challenge);
-      if (outcome.rpcError) {
-        const id = classified.kind === 'request' ? classified.id : null;
-        return sendJson(res, outcome.status, { jsonrpc: '2.0', id, error: outcome.rpcError }, headers);
-      }
-      if (outcome.status === 202) return void res.writeHead(202, headers).end();
-      sendJson(res, outcome.status, outcome.body, headers);
-    } catch (error) {
+  /**
+   * Which era the request speaks and what its client declared (src/servers/mcp/revision.ts): a
+   * modern request's envelope and `Mcp-Method` / `Mcp-Name` headers are checked against its body
+   * (400: -32020 header mismatch, -32022 unsupported version, -32602 missing `_meta`).
+   */
+  const classifyEra: RequestHandler = (req, res, next) => {
+    const verdict = classifyRevision({
+      protocolVersionHeader: req.headers['mcp-protocol-version'], mcpMethodHeader: req.headers['mcp-method'],
+      mcpNameHeader: req.headers['mcp-name'], body: (res.locals as { body: unknown }).body,
+    });
+    if (!verdict.ok) {
+      const { classified } = locals(res);
       const id = classified.kind === 'request' ? classified.id : null;
-      // F1/F2: the database (or the shared rate-limit store in it) cannot answer now. Nothing was
-      // committed; the agent is told to retry, with Retry-After.
-      if (isDatabaseUnavailable(error) || error instanceof RateLimitStoreUnavailable) {
-        req.log?.warn({ err: error }, 'MCP request refused: database unavailable');
-        const retry = error instanceof DatabaseBusy ? error.retryAfterSeconds : 2;
-        return void (res.headersSent ? res.end() : sendJson(res, 503, {
-          jsonrpc: '2.0', id, error: { code: -32002, message: `The service is busy or its database is unavailable; retry after ${retry} s` },
-        }, { 'Retry-After': String(retry) }));
+      const { status, code, message, data } = verdict.refusal;
+      return sendJson(res, status, { jsonrpc: '2.0', id, error: { code, message, ...(data !== undefined && { data }) } });
+    }
+    res.locals.protocol = verdict.protocol;
+    next();
+  };
+
+  // ---- answer: one RLS transaction, its steps in order ------------------------------------------
+  //   verifyToken → checkPhase → checkScope → spendBudgets → switchContext → run → audit (→ COMMIT)
+  // Each step returns a Refusal to stop (the transaction still commits what it recorded), or nothing.
+
+  /** Token lookup in the tenant's 'auth' context; pipelined: both statements leave in one round trip. */
+  const verifyToken = async (tx: Tx, c: CallState): Promise<Refusal | undefined> => {
+    const authContext = setRequestContext(tx, { kind: 'auth', tenantId: c.tenant.id });
+    authContext.catch(() => {});
+    const verified = await verifyAccessToken(tx, c.token, { tenantId: c.tenant.id, resource: c.resource, subjectKind });
+    await authContext;
+    if (!verified.ok) {
+      return { status: 401, challenge: { status: 401, error: 'invalid_token', description: verified.description, scope: challengeScope, resourceMetadata: c.metadataUrl } };
+    }
+    const t = (c.verified = verified.token);
+    c.actor = subjectKind === 'customer'
+      ? { kind: 'customer', tenantId: c.tenant.id, customerId: t.subjectId }
+      : { kind: 'staff', tenantId: c.tenant.id, staffId: t.subjectId, role: t.staffRole! };
+    return undefined;
+  };
+
+  /** docs/DESIGN.md §1: the customer endpoint is on from phase 3 of the tenant's maturity. */
+  const checkPhase = (c: CallState): Refusal | undefined => {
+    if (kind !== 'customer' || c.verified!.tenantPhase >= 3) return undefined;
+    return { status: 403, rpcError: { code: -32003, message: 'The customer assistant is not enabled for this shop yet; ask the shop to enable it' } };
+  };
+
+  /**
+   * M6: step-up. The challenge names every scope the operation needs, not only the missing ones
+   * (MCP 2026-07-28 Authorization §"Scope Challenge Handling"; keeping what it already holds is the
+   * client's scope union). The refusal of a tool call is audited.
+   */
+  const checkScope = async (tx: Tx, c: CallState): Promise<Refusal | undefined> => {
+    const required = requiredScopes(set, c.classified);
+    const t = c.verified!;
+    const missing = required.filter((r) => !t.scopes.includes(r));
+    if (missing.length === 0) return undefined;
+    if (c.classified.kind === 'request' && c.classified.method === 'tools/call') {
+      Object.assign(c.record, {
+        tool: String(c.classified.params?.name), arguments: c.classified.params?.arguments, outcome: 'denied',
+        detail: { reason: 'insufficient_scope', needed: missing.join(' ') },
+      });
+      await setRequestContext(tx, c.actor!);
+      await audit(tx, c);
+    }
+    return {
+      status: 403,
+      challenge: {
+        status: 403, error: 'insufficient_scope', scope: required.join(' '), resourceMetadata: c.metadataUrl,
+        description: `This request needs the scope${required.length > 1 ? 's' : ''} "${required.join(' ')}"`,
+      },
+    };
+  };
+
+  /**
+   * docs/DESIGN.md §4: the token's, the subject's, the client's and the tenant's budgets (the last
+   * three per endpoint kind), charged all or none in the store every instance shares (F5, A9, A10).
+   * Only after the cheap refusals above: a call refused for those spends no budget (nor does a call
+   * of a tool this endpoint does not have, A9). Refused calls do no work.
+   */
+  const spendBudgets = async (c: CallState): Promise<Refusal | undefined> => {
+    if (!spendsBudget(set, c.classified)) return undefined;
+    const t = c.verified!;
+    const decision = await rateLimits.consumeCall({
+      tenantId: c.tenant.id, kind: subjectKind, tokenId: t.id, subjectId: t.subjectId, clientId: t.clientId,
+      weight: callWeight(set, c.classified), overrides: budgetOverrides(t.rateLimits),
+    });
+    c.headers = rateLimitHeaders(decision);
+    if (decision.allowed) return undefined;
+    metrics.rateLimitRejections.inc({ budget: decision.scope });
+    return {
+      status: 429,
+      rpcError: {
+        code: -32029,
+        message: `Rate limit exceeded: this ${budgetName(decision.scope, subjectKind)} may make ${decision.limit} ` +
+          `requests (writes count ${WRITE_WEIGHT}) per ${decision.windowSeconds} s; retry after ${decision.retryAfterSeconds} s`,
+      },
+    };
+  };
+
+  /**
+   * Only methods that read the caller's data switch to the caller's RLS context; pipelined with the
+   * method's first query (the returned promise is awaited after it).
+   */
+  const switchContext = (tx: Tx, c: CallState): Promise<unknown> => {
+    const switched = setRequestContext(tx, c.actor!);
+    switched.catch(() => {});
+    if (readOnlyCall(set, c.classified)) {
+      // A read changes nothing but the audit log. Its commit need not wait for the WAL flush while it
+      // holds the tenant's audit-chain lock (that wait serialises every call of the tenant behind one
+      // fsync). A database crash can lose the newest read entries, never a write's: writes keep
+      // synchronous commit.
+      void tx`set local synchronous_commit = off`.catch(() => {});
+    }
+    return switched;
+  };
+
+  /** The method itself, through the dispatcher (src/servers/mcp/dispatch.ts). */
+  const run = async (tx: Tx, c: CallState): Promise<Outcome> => {
+    const m = c.classified;
+    if (m.kind !== 'request') return { status: 202 };
+    const request = { id: m.id, method: m.method, params: m.params };
+    const t = c.verified!;
+    const a = c.actor!;
+    const scope: RequestScope = { set, call: undefined, record: c.record, protocol: c.protocol };
+    if (!DATA_METHODS.has(m.method)) {
+      const answer = await dispatch(scope, request);
+      if (c.record.failure) throw c.record.failure;
+      return { status: answer.status, body: answer.body };
+    }
+    const switched = switchContext(tx, c);
+    scope.call = {
+      tx, tenantId: c.tenant.id, actor: a, subject: `${a.kind}:${t.subjectId}`, token: t, requestId: c.requestId, protocol: c.protocol,
+      requestStateKey: c.protocol.era === 'modern' ? await stateKey : undefined,
+    };
+    const answer = await dispatch(scope, request);
+    await switched;
+    if (c.record.failure) throw c.record.failure;
+    if (!c.record.tool) return { status: answer.status, body: answer.body };
+    // The audit entry and COMMIT leave together: the tenant's audit chain head stays locked only
+    // while PostgreSQL works, not across a round trip to us. Should the insert fail, PostgreSQL turns
+    // that COMMIT into a rollback; `audited` rejects and the client gets an error, so an effect is
+    // never kept (or reported) without its audit entry.
+    const audited = audit(tx, c);
+    audited.catch(() => {});
+    return { status: answer.status, body: answer.body, audited };
+  };
+
+  /** One audit entry per call (tools/call, and whatever else sets record.tool), in the call's transaction. */
+  const audit = (tx: Tx, c: CallState) => {
+    const a = c.actor!;
+    return recordAudit(tx, {
+      tenantId: c.tenant.id, event: 'tool.call', outcome: c.record.outcome ?? 'failed', actorKind: a.kind,
+      actorId: a.kind === 'customer' ? a.customerId : a.staffId, clientId: c.verified?.clientId, tokenId: c.verified?.id,
+      requestId: c.requestId, tool: c.record.tool, arguments: c.record.arguments, latencyMs: Math.round(performance.now() - c.started),
+      detail: c.record.detail,
+    });
+  };
+
+  const inTransaction = async (tx: Tx, c: CallState): Promise<Outcome> =>
+    (await verifyToken(tx, c)) ?? checkPhase(c) ?? (await checkScope(tx, c)) ?? (await spendBudgets(c)) ?? run(tx, c);
+
+  const reply = (res: Response, c: CallState, outcome: Outcome): void => {
+    if (outcome.challenge) return sendChallenge(res, outcome.challenge);
+    if (outcome.rpcError) {
+      const id = c.classified.kind === 'request' ? c.classified.id : null;
+      return sendJson(res, outcome.status, { jsonrpc: '2.0', id, error: outcome.rpcError }, c.headers);
+    }
+    if (outcome.status === 202) return void res.writeHead(202, c.headers).end();
+    sendJson(res, outcome.status, outcome.body, c.headers);
+  };
+
+  /** Nothing was committed. The database being away is the client's to retry; anything else is a 500, audited. */
+  const failed = async (req: Request, res: Response, c: CallState, error: unknown): Promise<void> => {
+    const id = c.classified.kind === 'request' ? c.classified.id : null;
+    // F1/F2: the database (or the shared rate-limit store in it) cannot answer now. The agent is told
+    // to retry, with Retry-After.
+    if (isDatabaseUnavailable(error) || error instanceof RateLimitStoreUnavailable) {
+      req.log?.warn({ err: error }, 'MCP request refused: database unavailable');
+      const retry = error instanceof DatabaseBusy ? error.retryAfterSeconds : 2;
+      return void (res.headersSent ? res.end() : sendJson(res, 503, {
+        jsonrpc: '2.0', id, error: { code: -32002, message: `The service is busy or its database is unavailable; retry after ${retry} s` },
+      }, { 'Retry-After': String(retry) }));
+    }
+    req.log?.error({ err: error, tool: c.record.tool }, 'MCP request failed');
+    if (c.record.tool && c.actor) {
+      // The transaction is gone; the failure itself is still recorded, in a transaction of its own.
+      const a = c.actor;
+      c.record.outcome = 'failed';
+      await sql
+        .begin(async (tx) => {
+          await setRequestContext(tx, a);
+          await audit(tx, c);
+        })
+        .catch((e: unknown) => log.error({ err: e }, 'audit of a failed call failed'));
+    }
+    if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', id, error: { code: -32603, message: 'Internal error' } });
+  };
+
+  const answer: RequestHandler = async (req, res) => {
+    const l = locals(res);
+    const c: CallState = {
+      started: performance.now(), requestId: String(req.id ?? ''), tenant: l.tenant, resource: l.resource, metadataUrl: l.metadataUrl,
+      token: l.token, classified: l.classified, protocol: l.protocol, record: {}, headers: {}, verified: undefined, actor: undefined,
+    };
+    try {
+      const outcome = await admitted(sql, c.tenant.id, () => sql.begin((tx) => inTransaction(tx, c)));
+      if (outcome.audited) await outcome.audited;
+      if (c.record.tool) {
+        metrics.toolCalls.observe({ endpoint: kind, tool: c.record.tool, outcome: c.record.outcome ?? 'ok' }, (performance.now() - c.started) / 1000);
       }
-      req.log?.error({ err: error, tool: record.tool }, 'MCP request failed');
-      if (record.tool && actor) {
-        // The transaction is gone; the failure itself is still recorded, in a transaction of its own.
-        const a = actor;
-        record.outcome = 'failed';
-        await sql
-          .begin(async (tx) => {
-            await setRequestContext(tx, a);
-            await audit(tx, a);
-          })
-          .catch((e: unknown) => log.error({ err: e }, 'audit of a failed call failed'));
-      }
-      if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', id, error: { code: -32603, message: 'Internal error' } });
+      reply(res, c, outcome);
+    } catch (error) {
+      await failed(req, res, c, error);
     }
   };
 
@@ -402,7 +524,7 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
     protectedResourceMetadata(services, set, kind),
   );
   router.all(endpointPath, checkHostAndOrigin, resolveTenant, allowOnlyPost, refuseQueryToken, requireBearer,
-    checkProtocolVersion, checkMediaTypes, readMessage, answer);
+    checkProtocolVersion, checkMediaTypes, readMessage, classifyEra, answer);
   return router;
 }
 

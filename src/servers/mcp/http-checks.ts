@@ -1,9 +1,6 @@
-// The Streamable HTTP checks made before any work is done (MCP 2025-11-25 "Transports" and
-// "Security Best Practices"). Small pure functions; src/servers/mcp/endpoint.ts runs them in order.
-
-/** The revisions this server speaks (MCP 2025-03-26 .. 2025-11-25). Newest first. */
-export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26'] as const;
-export const LATEST_PROTOCOL_VERSION = SUPPORTED_PROTOCOL_VERSIONS[0];
+// The Streamable HTTP checks made before any work is done (MCP 2025-11-25 and 2026-07-28 "Transports"
+// and "Security Best Practices"). Small pure functions; src/servers/mcp/endpoint.ts runs them in order.
+import { SUPPORTED_PROTOCOL_VERSIONS } from './revision.js';
 
 /** Request bodies above this are refused with 413 before they are read in full (M7). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -11,13 +8,14 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_JSON_DEPTH = 32;
 
 /**
- * MCP 2025-11-25 Transports §"Protocol Version Header": an unsupported or invalid
- * `MCP-Protocol-Version` gets 400. Absent means 2025-03-26 (the server must assume it).
+ * MCP 2025-11-25 / 2026-07-28 Transports §"Protocol Version Header": an unsupported or invalid
+ * `MCP-Protocol-Version` gets 400. Absent means 2025-03-26 for a legacy request (a modern one
+ * must send it: src/servers/mcp/revision.ts).
  */
 export function isSupportedProtocolVersion(header: string | string[] | undefined): boolean {
   if (header === undefined) return true;
   if (typeof header !== 'string') return false;
-  return (SUPPORTED_PROTOCOL_VERSIONS as readonly string[]).includes(header);
+  return SUPPORTED_PROTOCOL_VERSIONS.includes(header);
 }
 
 /** Transports §"Sending Messages to the Server": the client must accept JSON and SSE. */

@@ -18,10 +18,9 @@
 // was requested through (as confirm_my_action does) and is decided by the engine (approver rights,
 // the tenant's self_approval_limit_cents).
 //
-// Hook for the endpoint: route `tasks/get`, `tasks/update`, `tasks/cancel` (2026-07-28, on the
-// internal endpoint, in the staff member's RLS context inside the request's transaction) to
-// `answerTaskRequest`; a TaskProtocolError becomes the JSON-RPC error {code, message}; the returned
-// object is the result (the endpoint sets resultType "complete" on it).
+// Routed here by dispatch.ts on modern requests, inside the request's RLS transaction in the caller's
+// context; the result gets resultType "complete" and serverInfo from the dispatcher; an RpcError is
+// the JSON-RPC error. Each call is audited (one entry per call, tool = the method name).
 import { z } from 'zod';
 import { confirmOwnAction, loadSettings, withdrawAction } from '../../actions/engine.js';
 import { selfApprovalAllowed } from '../../actions/guardrails.js';
@@ -29,26 +28,26 @@ import { getActionStatus, type ActionStatus } from '../../actions/status.js';
 import { executorFor } from '../../actions/tools.js';
 import { ActionRefused } from '../../actions/executor.js';
 import { consoleActionUrl } from '../../authz/resources.js';
-import type { CallContext } from './capability.js';
-import { confirmationAnswer, confirmationElicitation, CONFIRM_KEY, TaskAnswer, type TaskView } from './interaction.js';
+import { TaskCreated, type CallContext } from './capability.js';
+import { confirmationAnswer, confirmationElicitation, CONFIRM_KEY, type TaskView } from './interaction.js';
+import { TASKS_EXTENSION } from './revision.js';
+import { INVALID_PARAMS, needCall, RpcError, type RequestScope } from './rpc.js';
 
 /** Humans decide in minutes to hours: a gentle polling pace. */
 export const TASK_POLL_INTERVAL_MS = 15_000;
 
-/** JSON-RPC errors of the task methods (tasks §"Error Handling"). */
-export const INVALID_PARAMS = -32602;
+export { INVALID_PARAMS };
+
+/** Extensions advertised in `server/discover` capabilities.extensions (modern era, internal endpoint). */
+export const SERVER_EXTENSIONS: Record<string, Record<string, unknown>> = { [TASKS_EXTENSION]: {} };
+
 /** The error of a failed task: the action did not run, and why (server-defined codes, -32000…-32099). */
 export const ACTION_REJECTED = -32060;
 export const ACTION_EXPIRED = -32061;
 export const ACTION_FAILED = -32062;
 
-export class TaskProtocolError extends Error {
-  constructor(readonly code: number, message: string) {
-    super(message);
-  }
-}
-
-const NOT_FOUND = () => new TaskProtocolError(INVALID_PARAMS, 'Failed to retrieve task: Task not found');
+/** tasks §"Protocol Errors": a missing id, and (A1) anyone else's task, look exactly alike. */
+const NOT_FOUND = () => new RpcError(INVALID_PARAMS, 'Failed to retrieve task: Task not found');
 
 const taskParams = z.object({ taskId: z.string().max(100) }).loose();
 const updateParams = taskParams.extend({ inputResponses: z.record(z.string(), z.unknown()) });
@@ -151,14 +150,14 @@ export async function taskView(ctx: CallContext, s: ActionStatus): Promise<TaskV
  * null when the action is not this caller's (a duplicate of a colleague's request): the caller then
  * gets today's pending answer.
  */
-export async function taskForPendingAction(ctx: CallContext, actionId: string): Promise<TaskAnswer | null> {
+export async function taskForPendingAction(ctx: CallContext, actionId: string): Promise<TaskCreated | null> {
   const s = await ownAction(ctx, actionId);
-  return s ? new TaskAnswer(await taskView(ctx, s)) : null;
+  return s ? new TaskCreated({ ...(await taskView(ctx, s)) }) : null;
 }
 
 async function getTask(ctx: CallContext, params: unknown): Promise<Record<string, unknown>> {
   const p = taskParams.safeParse(params);
-  if (!p.success) throw new TaskProtocolError(INVALID_PARAMS, 'Invalid params: tasks/get needs a string "taskId"');
+  if (!p.success) throw new RpcError(INVALID_PARAMS, 'Invalid params: tasks/get needs a string "taskId"');
   const s = await ownAction(ctx, p.data.taskId);
   if (!s) throw NOT_FOUND();
   return { ...(await taskView(ctx, s)) };
@@ -167,7 +166,7 @@ async function getTask(ctx: CallContext, params: unknown): Promise<Record<string
 /** tasks §"Task Cancellation": cooperative; here it withdraws the action if it still waits. */
 async function cancelTask(ctx: CallContext, params: unknown): Promise<Record<string, unknown>> {
   const p = taskParams.safeParse(params);
-  if (!p.success) throw new TaskProtocolError(INVALID_PARAMS, 'Invalid params: tasks/cancel needs a string "taskId"');
+  if (!p.success) throw new RpcError(INVALID_PARAMS, 'Invalid params: tasks/cancel needs a string "taskId"');
   const s = await ownAction(ctx, p.data.taskId);
   if (!s) throw NOT_FOUND();
   if (s.status === 'pending') {
@@ -184,7 +183,7 @@ async function cancelTask(ctx: CallContext, params: unknown): Promise<Record<str
  */
 async function updateTask(ctx: CallContext, params: unknown): Promise<Record<string, unknown>> {
   const p = updateParams.safeParse(params);
-  if (!p.success) throw new TaskProtocolError(INVALID_PARAMS, 'Invalid params: tasks/update needs a string "taskId" and an object "inputResponses"');
+  if (!p.success) throw new RpcError(INVALID_PARAMS, 'Invalid params: tasks/update needs a string "taskId" and an object "inputResponses"');
   const s = await ownAction(ctx, p.data.taskId);
   if (!s) throw NOT_FOUND();
   const answer = confirmationAnswer(p.data.inputResponses);
@@ -205,10 +204,10 @@ function decisionBy(ctx: CallContext, actionId: string, reason: string | null) {
   };
 }
 
-export type TaskMethod = 'tasks/get' | 'tasks/update' | 'tasks/cancel';
-export const TASK_METHODS: readonly TaskMethod[] = ['tasks/get', 'tasks/update', 'tasks/cancel'];
+export const TASK_METHODS = ['tasks/get', 'tasks/cancel', 'tasks/update'] as const;
+export type TaskMethod = (typeof TASK_METHODS)[number];
 
-/** One task request, in the caller's transaction and RLS context. Throws TaskProtocolError. */
+/** One task request, in the caller's transaction and RLS context. Throws RpcError. */
 export async function answerTaskRequest(ctx: CallContext, method: TaskMethod, params: unknown): Promise<Record<string, unknown>> {
   switch (method) {
     case 'tasks/get':
@@ -217,5 +216,23 @@ export async function answerTaskRequest(ctx: CallContext, method: TaskMethod, pa
       return updateTask(ctx, params);
     case 'tasks/cancel':
       return cancelTask(ctx, params);
+  }
+}
+
+/** The dispatcher's entry: answers and records the call for its audit entry. */
+export async function answerTaskMethod(scope: RequestScope, method: TaskMethod, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const { record } = scope;
+  record.tool = method;
+  record.arguments = { taskId: params.taskId };
+  try {
+    const result = await answerTaskRequest(needCall(scope), method, params);
+    record.outcome = 'ok';
+    return result;
+  } catch (error) {
+    if (error instanceof RpcError) {
+      record.outcome = 'error';
+      record.detail = { error: error.message };
+    }
+    throw error;
   }
 }
