@@ -1,6 +1,8 @@
 // Runs one tool of a capability set the way the endpoint does (input schema, the caller's RLS
 // transaction, a savepoint for writes, ToolError → isError), with a given 2026-07-28 interaction:
 // what the MRTR and tasks tests use at the function level, on a real database.
+import { request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type postgres from 'postgres';
 import { withContext } from '../../src/db/context.js';
 import type { VerifiedToken } from '../../src/authz/tokens.js';
@@ -118,4 +120,55 @@ export async function runTaskMethod(
       throw error;
     }
   });
+}
+
+/**
+ * A raw 2026-07-28 request over HTTP to one instance (by port) of a deployment whose URLs are
+ * `url`'s (several instances behind one balancer): envelope with the given client capabilities,
+ * MCP-Protocol-Version / Mcp-Method / Mcp-Name headers (Mcp-Name = params.taskId for tasks/*, per
+ * the Tasks extension's routing rule).
+ */
+export function rawModern(
+  port: number, url: string, token: string, method: string, params: Record<string, unknown>, capabilities: Record<string, unknown> = {},
+): Promise<{ status: number; body: any }> {
+  const u = new URL(url);
+  const name = typeof params.name === 'string' ? params.name : typeof params.taskId === 'string' ? params.taskId : undefined;
+  const body = JSON.stringify({
+    jsonrpc: '2.0', id: Math.floor(Math.random() * 1e9), method,
+    params: {
+      ...params,
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': MODERN_REVISION,
+        'io.modelcontextprotocol/clientCapabilities': capabilities,
+        'io.modelcontextprotocol/clientInfo': { name: 'raw-test', version: '1.0.0' },
+      },
+    },
+  });
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: '127.0.0.1', port, method: 'POST', path: u.pathname,
+      headers: {
+        Host: u.host, Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream',
+        'Content-Length': Buffer.byteLength(body), 'MCP-Protocol-Version': MODERN_REVISION, 'Mcp-Method': method,
+        ...(name !== undefined && { 'Mcp-Name': name }),
+      },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
+        } catch {
+          resolve({ status: res.statusCode ?? 0, body: text });
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export function portOf(server: Server | undefined): number {
+  return (server!.address() as AddressInfo).port;
 }

@@ -14,7 +14,9 @@ import { validArguments } from '../actions/fixtures.js';
 import { setSettings } from '../actions/helpers.js';
 import { startAnotherInstance, startTestService, type TestService } from '../support/service.js';
 import type { RunningService } from '../../src/service.js';
-import { runTaskMethod, runTool, staffCaller, type Caller, type Interaction } from './interaction-harness.js';
+import { STAFF_ROLE_SCOPES } from '../../src/authz/scopes.js';
+import { auditRows, customerToken, customerUrl, internalUrl, staffToken } from './helpers.js';
+import { portOf, rawModern, runTaskMethod, runTool, staffCaller, type Caller, type Interaction } from './interaction-harness.js';
 
 let s: TestService;
 let second: RunningService;
@@ -90,7 +92,8 @@ async function decideInConsole(email: string, actionId: string, decision: 'appro
 
 before(async () => {
   s = await startTestService();
-  second = await startAnotherInstance(s);
+  // Two instances behind one URL (the first's), as docker-compose.yml runs them.
+  second = await startAnotherInstance(s, { PUBLIC_URL: s.publicUrl, INTERNAL_URL: s.internalUrl });
   supply = await staffCaller(s.database, 'acme', 'supply@acme.example');
   admin = await staffCaller(s.database, 'acme', 'admin@acme.example');
   globexAdmin = await staffCaller(s.database, 'globex', 'admin@globex.example');
@@ -227,6 +230,85 @@ describe('tasks: self-approval through tasks/update', () => {
       assert.equal(await purchaseOrders(over.taskId), 0);
     } finally {
       await setSettings(s.database, tenantId, { selfApprovalLimitCents: 0 });
+    }
+  });
+});
+
+describe('tasks over HTTP: 2026-07-28, two instances on one database', () => {
+  const TASKS = { extensions: { 'io.modelcontextprotocol/tasks': {} } };
+  const notFound = { code: INVALID_PARAMS, message: 'Failed to retrieve task: Task not found' };
+  async function fresh() {
+    quantity += 1;
+    await s.database.owner`update purchase_orders set status = 'received' where tenant_id = ${tenantId} and status in ('sent', 'confirmed')`;
+    return { ...reorderArgs, quantity };
+  }
+
+  test('a staff assistant\'s reorder waits as a task; a colleague approves it in the console; tasks/get on the SECOND instance returns the purchase order', async () => {
+    const url = internalUrl(s, 'acme');
+    const [one, two] = [portOf(s.internalServer), portOf(second.internalServer)];
+    const supplyToken = await staffToken(s, 'acme', 'supply@acme.example', STAFF_ROLE_SCOPES.supply_chain_manager.join(' '));
+    const discovered = await rawModern(two, url, supplyToken.token, 'server/discover', {}, TASKS);
+    assert.deepEqual(discovered.body.result.capabilities.extensions, { 'io.modelcontextprotocol/tasks': {} });
+
+    const created = await rawModern(one, url, supplyToken.token, 'tools/call', { name: 'create_reorder', arguments: await fresh() }, TASKS);
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const task = created.body.result;
+    assert.equal(task.resultType, 'task', JSON.stringify(task));
+    assert.equal(task.status, 'working');
+    assert.match(task.taskId, /^[0-9a-f-]{36}$/);
+    const polled = await rawModern(two, url, supplyToken.token, 'tasks/get', { taskId: task.taskId }, TASKS);
+    assert.equal(polled.body.result.resultType, 'complete');
+    assert.equal(polled.body.result.status, 'working');
+
+    await decideInConsole('admin@acme.example', task.taskId, 'approve', 'Reorder agreed');
+    const done = await rawModern(two, url, supplyToken.token, 'tasks/get', { taskId: task.taskId }, TASKS);
+    assert.equal(done.body.result.status, 'completed', JSON.stringify(done.body));
+    const po = done.body.result.result.structuredContent.result;
+    assert.match(JSON.stringify(po), /PO-\d+/);
+    const [row] = await s.database.owner<{ number: string }[]>`select number from purchase_orders where action_id = ${task.taskId}`;
+    assert.ok(row && JSON.stringify(po).includes(row.number), `the task's result names the purchase order ${row?.number}`);
+
+    // Anyone else, on either instance: the same "not found" as a missing id.
+    const adminToken = await staffToken(s, 'acme', 'admin@acme.example', STAFF_ROLE_SCOPES.tenant_admin.join(' '));
+    assert.deepEqual((await rawModern(two, url, adminToken.token, 'tasks/get', { taskId: task.taskId }, TASKS)).body.error, notFound);
+    assert.deepEqual((await rawModern(one, url, supplyToken.token, 'tasks/get', { taskId: randomUUID() }, TASKS)).body.error, notFound);
+    const alice = await customerToken(s, 'acme', 'alice@acme.example');
+    await setSettings(s.database, tenantId, { phase: 3 }); // the customer endpoint is on from phase 3
+    try {
+      assert.deepEqual((await rawModern(portOf(s.publicServer), customerUrl(s, 'acme'), alice.token, 'tasks/get', { taskId: task.taskId }, TASKS)).body.error, notFound);
+    } finally {
+      await setSettings(s.database, tenantId, { phase: 1 });
+    }
+    // One audit entry per call, the task methods included.
+    const audited = await auditRows(s.database.owner, supplyToken.id);
+    assert.deepEqual(audited.filter((r) => r.event === 'tool.call').map((r) => `${r.tool}:${r.outcome}`),
+      ['create_reorder:task', 'tasks/get:ok', 'tasks/get:ok', 'tasks/get:error']);
+  });
+
+  test('tasks/cancel over HTTP withdraws the action; without the extension the same call answers pending + action_id; the customer endpoint advertises no tasks', async () => {
+    const url = internalUrl(s, 'acme');
+    const [one, two] = [portOf(s.internalServer), portOf(second.internalServer)];
+    const { token } = await staffToken(s, 'acme', 'supply@acme.example', STAFF_ROLE_SCOPES.supply_chain_manager.join(' '));
+    const task = (await rawModern(one, url, token, 'tools/call', { name: 'create_reorder', arguments: await fresh() }, TASKS)).body.result;
+    const ack = await rawModern(two, url, token, 'tasks/cancel', { taskId: task.taskId }, TASKS);
+    assert.equal(ack.body.result.resultType, 'complete', JSON.stringify(ack.body));
+    assert.equal((await rawModern(one, url, token, 'tasks/get', { taskId: task.taskId }, TASKS)).body.result.status, 'cancelled');
+    assert.equal(await purchaseOrders(task.taskId), 0);
+
+    const plain = await rawModern(one, url, token, 'tools/call', { name: 'create_reorder', arguments: await fresh() }, {});
+    const out = plain.body.result;
+    assert.equal(out.resultType, 'complete');
+    assert.equal(out.structuredContent.status, 'pending');
+    assert.match(out.structuredContent.action_id, /^[0-9a-f-]{36}$/);
+
+    const alice = await customerToken(s, 'acme', 'alice@acme.example');
+    await setSettings(s.database, tenantId, { phase: 3 });
+    try {
+      const customer = await rawModern(portOf(s.publicServer), customerUrl(s, 'acme'), alice.token, 'server/discover', {}, TASKS);
+      assert.ok(customer.body.result, JSON.stringify(customer.body));
+      assert.equal(customer.body.result.capabilities.extensions, undefined);
+    } finally {
+      await setSettings(s.database, tenantId, { phase: 1 });
     }
   });
 });
