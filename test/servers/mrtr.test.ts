@@ -2,14 +2,21 @@
 // customer writes place_order and start_return, on a real database: accept, decline, cancel; a
 // tampered state, another principal's, another tool's or other arguments', an expired one, a replay
 // (exactly one order or return; A5); and a client without elicitation keeps the two-step confirm.
+// The function-level tests run the tools in a real RLS transaction; the HTTP ones drive the whole
+// endpoint with the v2 SDK client on 2026-07-28 (its MRTR auto-fulfilment through an elicitation
+// handler) and with raw JSON-RPC for what a client would never send.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { customerCapabilities } from '../../src/servers/customer/capabilities.js';
 import { REQUEST_STATE_TTL_SECONDS, openRequestState, sealRequestState } from '../../src/servers/mcp/request-state.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { TestDatabase } from '../support/database.js';
+import { startTestService, type TestService } from '../support/service.js';
+import { auditRows, connect, customerToken, customerUrl, text } from './helpers.js';
 import { customerCaller, runTool, type Called, type Caller, type Interaction } from './interaction-harness.js';
 
+let s: TestService;
 let db: TestDatabase;
 let alice: Caller;
 let bob: Caller;
@@ -49,7 +56,8 @@ async function returnable(c: Caller): Promise<{ order_number: string; lines: { l
 }
 
 before(async () => {
-  db = await createTestDatabase();
+  s = await startTestService();
+  db = s.database;
   await db.owner`update tenant_settings set phase = 3`;
   alice = await customerCaller(db, 'acme', 'alice@acme.example');
   bob = await customerCaller(db, 'acme', 'bob@acme.example');
@@ -234,5 +242,108 @@ describe('MRTR fallback', () => {
       assert.match(first.data.confirmation_token, /^cmcp_confirm_/);
       assert.match(first.data.summary, /^Place an order for .+; total \d+\.\d{2} EUR/);
     }
+  });
+});
+
+type Elicit = { params: { message: string; requestedSchema: Record<string, any> } };
+
+/** A v2 client on 2026-07-28 that declares form elicitation and answers every confirmation with `answer`. */
+async function elicitingClient(token: string, answer: (r: Elicit) => Record<string, unknown>, seen: Elicit[] = []): Promise<Client> {
+  const client = new Client({ name: 'mrtr-test', version: '1.0.0' }, {
+    versionNegotiation: { mode: { pin: '2026-07-28' } },
+    capabilities: { elicitation: { form: {} } },
+  });
+  client.setRequestHandler('elicitation/create', async (request) => {
+    const r = request as unknown as Elicit;
+    seen.push(r);
+    return answer(r) as never;
+  });
+  await client.connect(new StreamableHTTPClientTransport(new URL(customerUrl(s, 'acme')), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+  return client;
+}
+
+async function callOver(c: Client, name: string, args: Record<string, unknown>) {
+  const r = await c.callTool({ name, arguments: args });
+  return { isError: Boolean(r.isError), text: text(r), data: (r.structuredContent ?? {}) as Record<string, any> };
+}
+
+describe('MRTR over HTTP: the v2 client on 2026-07-28', () => {
+  test('A5 places an order and starts a return with in-band confirmation (the form shows lines, total, refund, return method); one of each', async () => {
+    const t = await customerToken(s, 'acme', 'alice@acme.example');
+    const who = alice;
+    const seen: Elicit[] = [];
+    const client = await elicitingClient(t.token, () => ({ action: 'accept', content: { confirm: true } }), seen);
+    const found = await callOver(client, 'search_products', { query: 'mat' });
+    await callOver(client, 'add_to_cart', { sku: found.data.products.find((p: { in_stock: boolean }) => p.in_stock).sku, quantity: 1 });
+    const orders = await ordersOf(who);
+    const placed = await callOver(client, 'place_order', { idempotency_key: 'mrtr-http-order-1' });
+    assert.equal(placed.data.status, 'created', placed.text);
+    assert.equal(seen.length, 1);
+    assert.match(seen[0]!.params.message, /Total: \d+\.\d{2} EUR/);
+    assert.equal(await ordersOf(who), orders + 1);
+
+    const ret = await returnable(who);
+    const returns = await returnsOf(who);
+    const started = await callOver(client, 'start_return', { ...ret, idempotency_key: 'mrtr-http-return-1' });
+    assert.equal(started.data.status, 'created', started.text);
+    assert.match(started.data.return_number, /^RMA-\d+$/);
+    assert.equal(seen.length, 2);
+    assert.match(seen[1]!.params.message, /Refund: up to \d+\.\d{2} EUR[\s\S]*Return method: /);
+    assert.equal(await returnsOf(who), returns + 1);
+    // Audited once per round: the question, then the effect.
+    const audited = (await auditRows(db.owner, t.id)).filter((r) => r.tool === 'place_order' || r.tool === 'start_return');
+    assert.deepEqual(audited.map((r) => `${r.tool}:${r.outcome}`), ['place_order:input_required', 'place_order:ok', 'start_return:input_required', 'start_return:ok']);
+  });
+
+  test('declined in the client: nothing is ordered, and the answer says so', async () => {
+    const t = await customerToken(s, 'acme', 'bob@acme.example');
+    const client = await elicitingClient(t.token, () => ({ action: 'decline' }));
+    await fillCart(bob, 1);
+    const before = await ordersOf(bob);
+    const r = await callOver(client, 'place_order', { idempotency_key: 'mrtr-http-declined' });
+    assert.equal(r.isError, false);
+    assert.equal(r.data.status, 'declined');
+    assert.match(r.data.summary, /Nothing was ordered/);
+    assert.equal(await ordersOf(bob), before);
+  });
+
+  test('a v2 client without elicitation, and a legacy client, get the two-step confirm', async () => {
+    const t = await customerToken(s, 'acme', 'bob@acme.example');
+    for (const revision of ['modern', 'legacy'] as const) {
+      const client = await connect(customerUrl(s, 'acme'), t.token, revision);
+      const r = await callOver(client, 'place_order', { idempotency_key: `mrtr-http-two-step-${revision}` });
+      assert.equal(r.data.status, 'confirmation_required', `${revision}: ${r.text}`);
+      assert.match(r.data.confirmation_token, /^cmcp_confirm_/);
+    }
+  });
+
+  test('raw 2026-07-28: a tampered requestState is refused; the retry with the genuine one completes', async () => {
+    const t = await customerToken(s, 'acme', 'bob@acme.example');
+    await fillCart(bob, 1);
+    const caps = { elicitation: {} }; // an empty object means form mode
+    const args = { name: 'place_order', arguments: { idempotency_key: 'mrtr-http-raw' } };
+    const send = async (params: Record<string, unknown>) => {
+      const res = await fetch(customerUrl(s, 'acme'), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: `Bearer ${t.token}`,
+          'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call', 'Mcp-Name': 'place_order' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: Math.floor(Math.random() * 1e9), method: 'tools/call', params: { ...args, ...params, _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': caps,
+          'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } } } }),
+      });
+      return (await res.json() as any).result;
+    };
+    const asked = await send({});
+    assert.equal(asked.resultType, 'input_required', JSON.stringify(asked));
+    assert.equal(asked.inputRequests.confirm.params.mode, 'form');
+    const before = await ordersOf(bob);
+    const tampered = await send({ requestState: asked.requestState.slice(0, -1) + (asked.requestState.endsWith('A') ? 'B' : 'A'), inputResponses: accept });
+    assert.equal(tampered.isError, true);
+    assert.match(tampered.content[0].text, /not valid for this call/);
+    assert.equal(await ordersOf(bob), before);
+    const done = await send({ requestState: asked.requestState, inputResponses: accept });
+    assert.equal(done.resultType, 'complete');
+    assert.equal(done.structuredContent.status, 'created');
+    assert.equal(await ordersOf(bob), before + 1);
   });
 });
