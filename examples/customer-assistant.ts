@@ -1,4 +1,5 @@
-// A customer's assistant connecting to the customer MCP endpoint with the SDK's OAuth support:
+// A customer's assistant connecting to the customer MCP endpoint with the SDK's (v2) OAuth support,
+// on MCP 2026-07-28 (version negotiation 'auto': server/discover first, 2025-11-25 fallback):
 // discovery from the endpoint URL (401 → protected resource metadata → authorization server
 // metadata), dynamic registration, authorization code + PKCE through the browser with a loopback
 // redirect, then tool calls with the bearer token the SDK attaches.
@@ -10,25 +11,25 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import {
+  Client, StreamableHTTPClientTransport, UnauthorizedError, type OAuthClientMetadata, type OAuthClientProvider,
+  type StoredOAuthClientInformation, type StoredOAuthTokens,
+} from '@modelcontextprotocol/client';
 
 const endpoint = new URL(process.argv[2] ?? 'http://127.0.0.1:3000/t/acme/mcp');
 
-/** Waits on a loopback port for the authorization server to redirect back with ?code= (RFC 8252 §7.3). */
-async function loopbackRedirect(): Promise<{ url: string; code: Promise<string>; close(): void }> {
-  let deliver!: (code: string) => void;
+/** Waits on a loopback port for the authorization server to redirect back with ?code=&iss= (RFC 8252 §7.3). */
+async function loopbackRedirect(): Promise<{ url: string; code: Promise<URLSearchParams>; close(): void }> {
+  let deliver!: (params: URLSearchParams) => void;
   let fail!: (e: Error) => void;
-  const code = new Promise<string>((resolve, reject) => { deliver = resolve; fail = reject; });
+  const code = new Promise<URLSearchParams>((resolve, reject) => { deliver = resolve; fail = reject; });
   const server = createServer((req, res) => {
     const u = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (u.pathname !== '/callback') return void res.writeHead(404).end();
     const c = u.searchParams.get('code');
     const error = u.searchParams.get('error');
     res.writeHead(200, { 'Content-Type': 'text/plain' }).end(c ? 'Signed in. You can close this tab.' : `Sign-in failed: ${error}`);
-    if (c) deliver(c);
+    if (c) deliver(u.searchParams); // code and iss (RFC 9207: the SDK checks iss before redeeming)
     else fail(new Error(`authorization failed: ${error}`));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -38,8 +39,8 @@ async function loopbackRedirect(): Promise<{ url: string; code: Promise<string>;
 
 /** Keeps registration, PKCE verifier and tokens in memory: enough for one run of the example. */
 class InMemoryOAuthProvider implements OAuthClientProvider {
-  #client: OAuthClientInformationMixed | undefined;
-  #tokens: OAuthTokens | undefined;
+  #client: StoredOAuthClientInformation | undefined;
+  #tokens: StoredOAuthTokens | undefined;
   #verifier = '';
   readonly #state = randomBytes(16).toString('base64url');
   constructor(readonly redirect: string) {}
@@ -56,9 +57,9 @@ class InMemoryOAuthProvider implements OAuthClientProvider {
   }
   state() { return this.#state; }
   clientInformation() { return this.#client; }
-  saveClientInformation(info: OAuthClientInformationMixed) { this.#client = info; }
+  saveClientInformation(info: StoredOAuthClientInformation) { this.#client = info; }
   tokens() { return this.#tokens; }
-  saveTokens(tokens: OAuthTokens) { this.#tokens = tokens; }
+  saveTokens(tokens: StoredOAuthTokens) { this.#tokens = tokens; }
   redirectToAuthorization(url: URL) {
     console.log(`\nOpen this URL in a browser and sign in:\n\n  ${url.toString()}\n`);
   }
@@ -70,14 +71,14 @@ async function main() {
   const redirect = await loopbackRedirect();
   const provider = new InMemoryOAuthProvider(redirect.url);
   const newTransport = () => new StreamableHTTPClientTransport(endpoint, { authProvider: provider });
-  let client = new Client({ name: 'commerce-mcp-example', version: '0.1.0' });
+  let client = new Client({ name: 'commerce-mcp-example', version: '0.1.0' }, { versionNegotiation: { mode: 'auto' } });
   try {
     await client.connect(newTransport());
   } catch (error) {
     if (!(error instanceof UnauthorizedError)) throw error;
     const transport = newTransport();
     await transport.finishAuth(await redirect.code);
-    client = new Client({ name: 'commerce-mcp-example', version: '0.1.0' });
+    client = new Client({ name: 'commerce-mcp-example', version: '0.1.0' }, { versionNegotiation: { mode: 'auto' } });
     await client.connect(newTransport());
   } finally {
     redirect.close();

@@ -1,15 +1,16 @@
 // End to end, with two independent client implementations as the judges:
 //  - oauth4webapi: discovery → registration → authorize (real login and consent forms) → token →
 //    refresh (rotation, reuse detection) → revoke → introspect (as a resource server).
-//  - the MCP SDK's own client OAuth (`auth()` + OAuthClientProvider), starting from nothing but the
-//    MCP endpoint's 401 challenge, then an MCP call with the token; and O12 at the real endpoints.
+//  - the MCP SDK's (v2) own client OAuth (`auth()` + OAuthClientProvider), starting from nothing but
+//    the MCP endpoint's 401 challenge, then MCP calls with the token on both revisions (2026-07-28
+//    and the legacy 2025-11-25 handshake); and O12 at the real endpoints.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as oauth from 'oauth4webapi';
-import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import {
+  auth, Client, StreamableHTTPClientTransport, type OAuthClientMetadata, type OAuthClientProvider, type StoredOAuthClientInformation,
+  type StoredOAuthTokens,
+} from '@modelcontextprotocol/client';
 import { createPreregisteredClient } from '../../src/authz/clients.js';
 import { resourceFor } from '../../src/authz/resources.js';
 import { startTestService } from '../support/service.js';
@@ -68,8 +69,8 @@ describe('end to end with oauth4webapi', () => {
 });
 
 class TestProvider implements OAuthClientProvider {
-  info?: OAuthClientInformationMixed;
-  saved?: OAuthTokens;
+  info?: StoredOAuthClientInformation;
+  saved?: StoredOAuthTokens;
   verifier = '';
   lastAuthorizationUrl?: URL;
   get redirectUrl() { return REDIRECT; }
@@ -77,16 +78,16 @@ class TestProvider implements OAuthClientProvider {
     return { client_name: 'MCP SDK e2e', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
   }
   clientInformation() { return this.info; }
-  saveClientInformation(i: OAuthClientInformationMixed) { this.info = i; }
+  saveClientInformation(i: StoredOAuthClientInformation) { this.info = i; }
   tokens() { return this.saved; }
-  saveTokens(t: OAuthTokens) { this.saved = t; }
+  saveTokens(t: StoredOAuthTokens) { this.saved = t; }
   redirectToAuthorization(url: URL) { this.lastAuthorizationUrl = url; }
   saveCodeVerifier(v: string) { this.verifier = v; }
   codeVerifier() { return this.verifier; }
 }
 
 describe('end to end with the MCP SDK client', () => {
-  test('from a 401 challenge of the MCP endpoint to an authorized MCP call (MCP 2025-11-25 authorization)', async () => {
+  test('from a 401 challenge of the MCP endpoint to authorized MCP calls on both revisions (MCP 2026-07-28 authorization)', async () => {
     const challenge = await fetch(customerResource, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } }) });
     assert.equal(challenge.status, 401);
@@ -103,15 +104,19 @@ describe('end to end with the MCP SDK client', () => {
 
     const callback = await obtainCode(new Browser(svc.publicUrl), authorizationUrl.toString(), ACME_CUSTOMER);
     assert.equal(callback.searchParams.get('iss'), `${svc.publicUrl}/t/acme`);
-    const second = await auth(provider, { serverUrl: customerResource, resourceMetadataUrl: new URL(resourceMetadataUrl), authorizationCode: callback.searchParams.get('code')! });
+    const second = await auth(provider, { serverUrl: customerResource, resourceMetadataUrl: new URL(resourceMetadataUrl), authorizationCode: callback.searchParams.get('code')!, iss: callback.searchParams.get('iss')! });
     assert.equal(second, 'AUTHORIZED');
     assert.ok(provider.saved?.access_token);
 
-    const mcp = new Client({ name: 'e2e', version: '1.0.0' });
-    await mcp.connect(new StreamableHTTPClientTransport(new URL(customerResource), { authProvider: provider }));
-    const tools = await mcp.listTools();
-    assert.ok(tools.tools.length > 0);
-    await mcp.close();
+    for (const versionNegotiation of [{ mode: { pin: '2026-07-28' } }, undefined]) {
+      const mcp = new Client({ name: 'e2e', version: '1.0.0' }, versionNegotiation ? { versionNegotiation } : {});
+      await mcp.connect(new StreamableHTTPClientTransport(new URL(customerResource), { authProvider: provider }));
+      const tools = await mcp.listTools();
+      assert.ok(tools.tools.length > 0);
+      const listed = await mcp.callTool({ name: 'list_orders', arguments: {} });
+      assert.equal(listed.isError, undefined, JSON.stringify(listed));
+      await mcp.close();
+    }
 
     // The SDK refreshes with the rotated refresh token.
     const refreshed = await auth(provider, { serverUrl: customerResource, resourceMetadataUrl: new URL(resourceMetadataUrl) });

@@ -370,7 +370,8 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
       status: 403,
       challenge: {
         status: 403, error: 'insufficient_scope', scope: required.join(' '), resourceMetadata: c.metadataUrl,
-        description: `This request needs the scope${required.length > 1 ? 's' : ''} "${required.join(' ')}"`,
+        // No quotes inside: some clients' challenge parsers stop at an escaped quote (RFC 7235 quoted-pair).
+        description: `This request needs the scope${required.length > 1 ? 's' : ''} ${required.join(', ')}`,
       },
     };
   };
