@@ -163,6 +163,7 @@ export const placeOrder = defineTool({
     return confirmedWrite(ctx, {
       tool: 'place_order',
       args,
+      nothingDone: 'Nothing was ordered and the cart is unchanged',
       async binding() {
         const items = await cartItems(ctx);
         return createHash('sha256').update(JSON.stringify(items.map((i) => [i.sku, i.quantity, i.amount_cents]))).digest('hex');
@@ -175,7 +176,6 @@ export const placeOrder = defineTool({
           details: [...c.lines, `Total: ${formatMoney(c.totalCents, c.currency)}`, `Payment: ${payment}`,
             ...(args.note ? [`Delivery note: ${args.note}`] : [])],
           confirmTitle: `Place this order for ${formatMoney(c.totalCents, c.currency)}`,
-          nothingDone: 'Nothing was ordered and the cart is unchanged',
         };
       },
       async execute() {

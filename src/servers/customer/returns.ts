@@ -178,6 +178,7 @@ export const startReturn = defineTool({
     return confirmedWrite(ctx, {
       tool: 'start_return',
       args,
+      nothingDone: 'No return was started',
       async summarize() {
         const what = checkRequest(await evaluate(ctx, args.order_number, false), args.lines);
         const method = await returnMethod(ctx);
@@ -187,7 +188,6 @@ export const startReturn = defineTool({
           details: [...what.lines, `Refund: up to ${refund}, after the shop has received and checked the items`,
             `Refund to: ${method.refundTo}`, `Return method: ${method.shipping}`],
           confirmTitle: `Start this return (refund up to ${refund})`,
-          nothingDone: 'No return was started',
         };
       },
       async execute() {

@@ -55,13 +55,13 @@ export interface WriteSummary {
   details: string[];
   /** The confirmation checkbox's title ("Place this order"). */
   confirmTitle: string;
-  /** Said when the person declines or cancels ("Nothing was ordered"). */
-  nothingDone: string;
 }
 
 export interface ConfirmedWrite<O> {
   tool: string;
   args: Record<string, unknown> & { idempotency_key: string; confirmation_token?: string | undefined };
+  /** Said when the person declines or cancels ("Nothing was ordered and the cart is unchanged"). */
+  nothingDone: string;
   /** Validates the request (throws ToolError when it cannot be done) and says what it will do. */
   summarize(): Promise<WriteSummary>;
   /**
@@ -196,9 +196,7 @@ async function confirmInBand<O extends Record<string, unknown>>(
   // MRTR §"Error Handling": the answer is missing, so ask again rather than fail.
   if (answer === 'missing') return askForConfirmation(w, interaction, who, what);
   if (answer !== 'confirmed') {
-    const summary = await w.summarize().catch(() => null);
-    const nothing = summary?.nothingDone ?? 'Nothing was changed';
-    return { status: answer, summary: `${nothing}: the customer ${answer === 'declined' ? 'declined' : 'cancelled'} the confirmation.` };
+    return { status: answer, summary: `${w.nothingDone}: the customer ${answer === 'declined' ? 'declined' : 'cancelled'} the confirmation.` };
   }
 
   // Claim the key first: a parallel duplicate blocks here until we commit, then returns our result.
