@@ -14,6 +14,7 @@ import { validArguments } from '../actions/fixtures.js';
 import { setSettings } from '../actions/helpers.js';
 import { startAnotherInstance, startTestService, type TestService } from '../support/service.js';
 import type { RunningService } from '../../src/service.js';
+import { CancelTaskResultV2Schema, CreateTaskResultV2Schema, GetTaskResultV2Schema, UpdateTaskResultV2Schema } from '@modelcontextprotocol/ext-tasks/core/v2';
 import { STAFF_ROLE_SCOPES } from '../../src/authz/scopes.js';
 import { auditRows, customerToken, customerUrl, internalUrl, staffToken } from './helpers.js';
 import { portOf, rawModern, runTaskMethod, runTool, staffCaller, type Caller, type Interaction } from './interaction-harness.js';
@@ -234,6 +235,12 @@ describe('tasks: self-approval through tasks/update', () => {
   });
 });
 
+/** Our wire format, checked against the Tasks extension's own schemas (@modelcontextprotocol/ext-tasks). */
+function conforms(schema: { safeParse(v: unknown): { success: boolean; error?: unknown } }, value: unknown, what: string): void {
+  const r = schema.safeParse(value);
+  assert.ok(r.success, `${what} does not match the extension's schema: ${JSON.stringify(r.error)}\n${JSON.stringify(value)}`);
+}
+
 describe('tasks over HTTP: 2026-07-28, two instances on one database', () => {
   const TASKS = { extensions: { 'io.modelcontextprotocol/tasks': {} } };
   const notFound = { code: INVALID_PARAMS, message: 'Failed to retrieve task: Task not found' };
@@ -254,15 +261,18 @@ describe('tasks over HTTP: 2026-07-28, two instances on one database', () => {
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const task = created.body.result;
     assert.equal(task.resultType, 'task', JSON.stringify(task));
+    conforms(CreateTaskResultV2Schema, task, 'CreateTaskResult');
     assert.equal(task.status, 'working');
     assert.match(task.taskId, /^[0-9a-f-]{36}$/);
     const polled = await rawModern(two, url, supplyToken.token, 'tasks/get', { taskId: task.taskId }, TASKS);
+    conforms(GetTaskResultV2Schema, polled.body.result, 'GetTaskResult (working)');
     assert.equal(polled.body.result.resultType, 'complete');
     assert.equal(polled.body.result.status, 'working');
 
     await decideInConsole('admin@acme.example', task.taskId, 'approve', 'Reorder agreed');
     const done = await rawModern(two, url, supplyToken.token, 'tasks/get', { taskId: task.taskId }, TASKS);
     assert.equal(done.body.result.status, 'completed', JSON.stringify(done.body));
+    conforms(GetTaskResultV2Schema, done.body.result, 'GetTaskResult (completed)');
     const po = done.body.result.result.structuredContent.result;
     assert.match(JSON.stringify(po), /PO-\d+/);
     const [row] = await s.database.owner<{ number: string }[]>`select number from purchase_orders where action_id = ${task.taskId}`;
@@ -292,7 +302,10 @@ describe('tasks over HTTP: 2026-07-28, two instances on one database', () => {
     const task = (await rawModern(one, url, token, 'tools/call', { name: 'create_reorder', arguments: await fresh() }, TASKS)).body.result;
     const ack = await rawModern(two, url, token, 'tasks/cancel', { taskId: task.taskId }, TASKS);
     assert.equal(ack.body.result.resultType, 'complete', JSON.stringify(ack.body));
-    assert.equal((await rawModern(one, url, token, 'tasks/get', { taskId: task.taskId }, TASKS)).body.result.status, 'cancelled');
+    conforms(CancelTaskResultV2Schema, ack.body.result, 'CancelTaskResult');
+    const cancelled = (await rawModern(one, url, token, 'tasks/get', { taskId: task.taskId }, TASKS)).body.result;
+    assert.equal(cancelled.status, 'cancelled');
+    conforms(GetTaskResultV2Schema, cancelled, 'GetTaskResult (cancelled)');
     assert.equal(await purchaseOrders(task.taskId), 0);
 
     const plain = await rawModern(one, url, token, 'tools/call', { name: 'create_reorder', arguments: await fresh() }, {});
@@ -309,6 +322,34 @@ describe('tasks over HTTP: 2026-07-28, two instances on one database', () => {
       assert.equal(customer.body.result.capabilities.extensions, undefined);
     } finally {
       await setSettings(s.database, tenantId, { phase: 1 });
+    }
+  });
+
+  test('failed (rejected) and input_required (self-approval) tasks and the tasks/update ack match the extension\'s schemas', async () => {
+    const url = internalUrl(s, 'acme');
+    const one = portOf(s.internalServer);
+    const { token } = await staffToken(s, 'acme', 'supply@acme.example', STAFF_ROLE_SCOPES.supply_chain_manager.join(' '));
+    const rejected = (await rawModern(one, url, token, 'tools/call', { name: 'create_reorder', arguments: await fresh() }, TASKS)).body.result;
+    await decideInConsole('admin@acme.example', rejected.taskId, 'reject', 'Not this week');
+    const failed = (await rawModern(one, url, token, 'tasks/get', { taskId: rejected.taskId }, TASKS)).body.result;
+    assert.equal(failed.status, 'failed');
+    conforms(GetTaskResultV2Schema, failed, 'GetTaskResult (failed)');
+
+    await setSettings(s.database, tenantId, { selfApprovalLimitCents: 1_000_000 });
+    try {
+      const mine = (await rawModern(one, url, token, 'tools/call', { name: 'create_reorder', arguments: await fresh() }, TASKS)).body.result;
+      conforms(CreateTaskResultV2Schema, mine, 'CreateTaskResult (input_required)');
+      const asking = (await rawModern(one, url, token, 'tasks/get', { taskId: mine.taskId }, TASKS)).body.result;
+      assert.equal(asking.status, 'input_required');
+      conforms(GetTaskResultV2Schema, asking, 'GetTaskResult (input_required)');
+      const ack = await rawModern(one, url, token, 'tasks/update',
+        { taskId: mine.taskId, inputResponses: { confirm: { action: 'accept', content: { confirm: true } } } }, TASKS);
+      conforms(UpdateTaskResultV2Schema, ack.body.result, 'UpdateTaskResult');
+      const done = (await rawModern(one, url, token, 'tasks/get', { taskId: mine.taskId }, TASKS)).body.result;
+      assert.equal(done.status, 'completed');
+      assert.equal(await purchaseOrders(mine.taskId), 1);
+    } finally {
+      await setSettings(s.database, tenantId, { selfApprovalLimitCents: 0 });
     }
   });
 });
