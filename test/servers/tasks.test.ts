@@ -282,6 +282,17 @@ describe('tasks over HTTP: 2026-07-28, two instances on one database', () => {
     const adminToken = await staffToken(s, 'acme', 'admin@acme.example', STAFF_ROLE_SCOPES.tenant_admin.join(' '));
     assert.deepEqual((await rawModern(two, url, adminToken.token, 'tasks/get', { taskId: task.taskId }, TASKS)).body.error, notFound);
     assert.deepEqual((await rawModern(one, url, supplyToken.token, 'tasks/get', { taskId: randomUUID() }, TASKS)).body.error, notFound);
+    // The routing header must name the task the body names (Mcp-Name = params.taskId): -32020 otherwise.
+    const mismatch = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', Authorization: `Bearer ${supplyToken.token}`,
+        'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tasks/get', 'Mcp-Name': randomUUID() },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tasks/get', params: { taskId: task.taskId, _meta: {
+        'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': TASKS,
+        'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } } } }),
+    });
+    assert.equal(mismatch.status, 400);
+    assert.equal(((await mismatch.json()) as { error: { code: number } }).error.code, -32020);
     const alice = await customerToken(s, 'acme', 'alice@acme.example');
     await setSettings(s.database, tenantId, { phase: 3 }); // the customer endpoint is on from phase 3
     try {
