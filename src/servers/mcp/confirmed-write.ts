@@ -221,6 +221,9 @@ async function confirmInBand<O extends Record<string, unknown>>(
   if (consumed.length === 0) {
     throw new ToolError(`This confirmation was already used: call ${w.tool} again without requestState for a new one`, 'confirmation_required');
   }
+  // The subject's own uses whose states have long expired can go: such a state no longer verifies.
+  await tx`delete from request_state_uses where tenant_id = ${tenantId} and subject = ${subject}
+           and expires_at < now() - interval '1 hour'`;
   const result = await w.execute();
   await tx`update idempotency_keys set response = ${tx.json(result as never)}
            where tenant_id = ${tenantId} and subject = ${subject} and key = ${key}`;
