@@ -90,6 +90,9 @@ const environment = z.object({
   INGEST_MAX_LINE_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
   INGEST_CHUNK_RECORDS: z.coerce.number().int().min(1).max(5000).default(500),
   INGEST_REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(30).max(24 * 3600).default(1800),
+  // The key of MCP requestState values (2026-07-28 in-band confirmations). Same on every instance;
+  // unset, each DATA_DIR keeps its own random key (DATA_DIR/mrtr-state-key).
+  MRTR_STATE_KEY: z.string().min(32).max(512).optional(),
 });
 
 export type Environment = z.infer<typeof environment>;
@@ -163,6 +166,7 @@ export interface Config {
     carrierToleranceSeconds: number;
   };
   ingest: { maxBodyBytes: number; maxLineBytes: number; chunkRecords: number; requestTimeoutMs: number };
+  mrtrStateKey: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -226,5 +230,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxBodyBytes: e.INGEST_MAX_BODY_BYTES, maxLineBytes: e.INGEST_MAX_LINE_BYTES, chunkRecords: e.INGEST_CHUNK_RECORDS,
       requestTimeoutMs: e.INGEST_REQUEST_TIMEOUT_SECONDS * 1000,
     },
+    mrtrStateKey: e.MRTR_STATE_KEY,
   };
 }

@@ -1,8 +1,10 @@
 // A5, F4: a write happens exactly once. Parallel duplicates with one idempotency key return the one
 // result; the same key with other arguments is an error; a retry after a dropped connection returns
-// the original result (docs/DESIGN.md §1, §7 "Nothing lost").
+// the original result (docs/DESIGN.md §1, §7 "Nothing lost"). On MCP 2026-07-28 the in-band
+// confirmation (MRTR) holds the same: an altered, moved or foreign requestState is refused, and the
+// accepted retry sent twice places one order.
 import type { AttackContext, Persona } from '../context.js';
-import { callTool, mustCall, type ToolAnswer } from '../mcp.js';
+import { callTool, mustCall, rpc, type RpcAnswer, type ToolAnswer } from '../mcp.js';
 import { Checks, type AttackRow } from '../types.js';
 import { short, sleep } from './common.js';
 import { orderableSku, returnableLine, returnableQuantity } from './customer-data.js';
@@ -13,6 +15,55 @@ async function confirmation(ctx: AttackContext, tool: string, args: Record<strin
 }
 
 const number = (a: ToolAnswer, key: string) => (a.structured?.[key] as string | undefined) ?? `(error: ${short(a.content, 80)})`;
+
+/** A 2026-07-28 tools/call declaring form elicitation (the `_meta` envelope and its headers), with MRTR retry fields. */
+function modernCall(ctx: AttackContext, url: string, token: string, name: string, args: Record<string, unknown>, retry: Record<string, unknown> = {}): Promise<RpcAnswer> {
+  return rpc(ctx.http, url, token, 'tools/call', {
+    name, arguments: args, ...retry,
+    _meta: {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } },
+      'io.modelcontextprotocol/clientInfo': { name: 'commerce-mcp attack suite', version: '1' },
+    },
+  }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': name });
+}
+const ACCEPT = { confirm: { action: 'accept', content: { confirm: true } } };
+
+/** A5 through MRTR (2026-07-28): the requestState cannot be altered, moved to other arguments or replayed into a second order. */
+async function inBandOrder(ctx: AttackContext, c: Checks): Promise<void> {
+  const url = ctx.customerUrl();
+  const token = await ctx.accessToken('customer');
+  const sku = await orderableSku(ctx, 'customer');
+  if (!c.expect('MRTR fixtures: an orderable SKU exists', Boolean(sku), sku ?? 'none')) return;
+  const orders = async () => ((await mustCall(ctx.http, url, token, 'list_orders', { limit: 50 })).orders as unknown[]).length;
+  ctx.created.add({ kind: 'cart', tenant: ctx.tenantOf('customer'), login: ctx.credentials('customer').login });
+  await mustCall(ctx.http, url, token, 'add_to_cart', { sku: sku!, quantity: 1 });
+  const args = { idempotency_key: `attack-${ctx.runId}-a5-mrtr` };
+  const asked = await modernCall(ctx, url, token, 'place_order', args);
+  const state = asked.result?.requestState as string | undefined;
+  if (!c.expect('MRTR: the first call asks (input_required with a requestState)', asked.result?.resultType === 'input_required' && Boolean(state),
+    short(asked.text, 120))) return;
+  const before = await orders();
+  const flipped = state!.slice(0, -1) + (state!.endsWith('A') ? 'B' : 'A');
+  const tampered = await modernCall(ctx, url, token, 'place_order', args, { requestState: flipped, inputResponses: ACCEPT });
+  c.expect('MRTR: an altered requestState is refused', Boolean((tampered.result as { isError?: boolean } | undefined)?.isError), short(tampered.text, 100));
+  const moved = await modernCall(ctx, url, token, 'place_order', { ...args, note: 'attack: other arguments' }, { requestState: state, inputResponses: ACCEPT });
+  c.expect('MRTR: the state on other arguments is refused', Boolean((moved.result as { isError?: boolean } | undefined)?.isError), short(moved.text, 100));
+  const other = await ctx.accessToken('otherCustomer');
+  const foreign = await modernCall(ctx, ctx.customerUrl(ctx.tenantOf('otherCustomer')), other, 'place_order', args, { requestState: state, inputResponses: ACCEPT });
+  c.expect('MRTR: another customer\'s use of the state is refused', foreign.status !== 200 || Boolean((foreign.result as { isError?: boolean } | undefined)?.isError), short(foreign.text, 100));
+  c.expect('MRTR: nothing ordered by the refused retries', (await orders()) === before, `${before} → ${await orders()}`);
+  const done = await Promise.all([0, 1].map(() => modernCall(ctx, url, token, 'place_order', args, { requestState: state, inputResponses: ACCEPT })));
+  const numbers = done.map((d) => ((d.result?.structuredContent as Record<string, unknown> | undefined)?.order_number as string | undefined) ?? `(error: ${short(d.text, 60)})`);
+  // Raw 2026-07-28 calls pass the plumbing's recording by: the order they placed is recorded here.
+  for (const d of done) {
+    const number = (d.result?.structuredContent as Record<string, unknown> | undefined)?.order_number;
+    if (typeof number === 'string') ctx.created.add({ kind: 'order', tenant: ctx.tenantOf('customer'), number });
+  }
+  c.expect('MRTR: the accepted retry, sent twice, places one order', numbers.every((n) => n === numbers[0] && !n.startsWith('(error')), numbers.join(', '));
+  const after = await orders();
+  c.expect('MRTR: exactly one order more', after === Math.min(before + 1, 50), `${before} → ${after}`);
+}
 
 export const a5: AttackRow = {
   id: 'A5',
@@ -61,6 +112,7 @@ export const a5: AttackRow = {
       const other = await callTool(ctx.http, url, token, 'place_order', { ...args, note: 'different' });
       c.expect('same key + different arguments → error', other.isError && !other.structured?.order_number, short(other.content, 100));
     }
+    await inBandOrder(ctx, c);
     return c.result();
   },
 };

@@ -6,46 +6,19 @@
 // The key is SIGN_IN_DEVICE_KEY when configured (the same on every instance), else a random key kept
 // in DATA_DIR/sign-in-device-key (mode 0600), made on first use. A cookie the key does not verify is
 // simply no cookie: the browser is throttled like any other.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Config } from '../config.js';
+import { dataDirKey } from './data-dir-key.js';
 import { readCookie } from './http.js';
 
 export const DEVICE_COOKIE_MAX_AGE_SECONDS = 90 * 24 * 3600;
 const VALUE = /^([A-Za-z0-9_-]{22})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
 const KEY_FILE = 'sign-in-device-key';
 
-const keys = new Map<string, Promise<Buffer>>();
-
 /** The HMAC key: configured, or DATA_DIR's (created once, never overwritten). */
 export function deviceCookieKey(config: Pick<Config, 'dataDir' | 'signInDeviceKey'>): Promise<Buffer> {
-  if (config.signInDeviceKey) return Promise.resolve(createHash('sha256').update(config.signInDeviceKey).digest());
-  let key = keys.get(config.dataDir);
-  if (!key) {
-    key = (async () => {
-      const file = join(config.dataDir, KEY_FILE);
-      await mkdir(config.dataDir, { recursive: true });
-      // Written aside, then linked into place: atomic, and the first of several starting
-      // processes wins without another ever reading a half-written file.
-      const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-      await writeFile(aside, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
-      try {
-        await link(aside, file);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      } finally {
-        await unlink(aside).catch(() => {});
-      }
-      const text = (await readFile(file, 'utf8')).trim();
-      if (text.length < 32) throw new Error(`${file} holds no usable key`);
-      return createHash('sha256').update(text).digest();
-    })();
-    key.catch(() => keys.delete(config.dataDir));
-    keys.set(config.dataDir, key);
-  }
-  return key;
+  return dataDirKey(config.dataDir, KEY_FILE, config.signInDeviceKey);
 }
 
 export class DeviceCookies {

@@ -230,13 +230,16 @@ describe('2026-07-28 on the wire (raw HTTP)', () => {
     assert.equal(e2.error.data.requested, '2099-01-01');
   });
 
-  test('methods of the other era, unknown ones, and the tasks methods (not yet served): 404, -32601', async () => {
+  test('methods of the other era and unknown ones: 404, -32601; the tasks methods are served (an unknown task: -32602)', async () => {
     const url = customerUrl(s, 'acme');
-    for (const method of ['ping', 'logging/setLevel', 'no/such', 'tasks/get']) {
-      const r = await postModern(url, alice.token, method, method === 'tasks/get' ? { taskId: 'x' } : {});
+    for (const method of ['ping', 'logging/setLevel', 'no/such']) {
+      const r = await postModern(url, alice.token, method, {});
       assert.equal(r.status, 404, method);
       assert.equal((await r.json()).error.code, -32601, method);
     }
+    const task = await postModern(url, alice.token, 'tasks/get', { taskId: 'x' }, { 'Mcp-Name': 'x' });
+    assert.equal(task.status, 200);
+    assert.deepEqual((await task.json()).error, { code: -32602, message: 'Failed to retrieve task: Task not found' });
     // Legacy: server/discover does not exist there.
     const legacy = await post(url, { jsonrpc: '2.0', id: 1, method: 'server/discover' }, { Authorization: `Bearer ${alice.token}`, 'MCP-Protocol-Version': '2025-11-25' });
     assert.equal((await legacy.json()).error.code, -32601);

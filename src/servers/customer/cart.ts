@@ -110,7 +110,7 @@ export const removeFromCart = defineTool({
   },
 });
 
-function checkCart(items: CartItem[]): { text: string; totalCents: number; currency: string } {
+function checkCart(items: CartItem[]): { text: string; totalCents: number; currency: string; lines: string[] } {
   if (items.length === 0) throw new ToolError('your cart is empty: add products with add_to_cart first');
   const currency = items[0]!.currency;
   for (const i of items) {
@@ -119,7 +119,10 @@ function checkCart(items: CartItem[]): { text: string; totalCents: number; curre
     if (i.available < i.quantity) throw new ToolError(`only ${i.available} × ${i.name} available: lower the quantity in the cart`);
   }
   const totalCents = items.reduce((sum, i) => sum + Number(i.amount_cents) * i.quantity, 0);
-  return { text: items.map((i) => `${i.quantity} × ${i.name}`).join(', '), totalCents, currency: currency! };
+  return {
+    text: items.map((i) => `${i.quantity} × ${i.name}`).join(', '), totalCents, currency: currency!,
+    lines: items.map((i) => `${i.quantity} × ${i.name} (${i.sku}) at ${formatMoney(Number(i.amount_cents), currency!)} = ${formatMoney(Number(i.amount_cents) * i.quantity, currency!)}`),
+  };
 }
 
 function formatMoney(cents: number, currency: string): string {
@@ -131,7 +134,7 @@ const PROMISE_DAYS = 5;
 export const placeOrder = defineTool({
   name: 'place_order',
   title: 'Place the order',
-  description: 'Places an order for everything in the cart, paid with the customer\'s stored test payment method (simulated). Needs the customer\'s explicit confirmation: the first call returns a summary with the total and a confirmation_token; call again with the same arguments plus the token only after the customer agreed. Always pass an idempotency_key; a retry with the same key returns the first result and never orders twice.',
+  description: 'Places an order for everything in the cart, paid with the customer\'s stored test payment method (simulated). Needs the customer\'s explicit confirmation: a client with elicitation gets a confirmation form (MCP 2026-07-28); otherwise the first call returns a summary with the total and a confirmation_token, and you call again with the same arguments plus the token only after the customer agreed. Always pass an idempotency_key; a retry with the same key returns the first result and never orders twice.',
   scope: 'cart',
   writes: true,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -141,7 +144,7 @@ export const placeOrder = defineTool({
     confirmation_token: confirmationToken.optional(),
   }).strict(),
   output: z.object({
-    status: z.enum(['confirmation_required', 'created']),
+    status: z.enum(['confirmation_required', 'created', 'declined', 'cancelled']),
     summary: z.string(),
     confirmation_token: z.string().optional(),
     expires_at: z.string().optional(),
@@ -161,13 +164,20 @@ export const placeOrder = defineTool({
     return confirmedWrite(ctx, {
       tool: 'place_order',
       args,
+      nothingDone: 'Nothing was ordered and the cart is unchanged',
       async binding() {
         const items = await cartItems(ctx);
         return createHash('sha256').update(JSON.stringify(items.map((i) => [i.sku, i.quantity, i.amount_cents]))).digest('hex');
       },
       async summarize() {
         const c = checkCart(await cartItems(ctx));
-        return `Place an order for ${c.text}; total ${formatMoney(c.totalCents, c.currency)}, charged to the ${await paymentMethod()}.`;
+        const payment = await paymentMethod();
+        return {
+          text: `Place an order for ${c.text}; total ${formatMoney(c.totalCents, c.currency)}, charged to the ${payment}.`,
+          details: [...c.lines, `Total: ${formatMoney(c.totalCents, c.currency)}`, `Payment: ${payment}`,
+            ...(args.note ? [`Delivery note: ${args.note}`] : [])],
+          confirmTitle: `Place this order for ${formatMoney(c.totalCents, c.currency)}`,
+        };
       },
       async execute() {
         await tx`select id from carts where tenant_id = ${tenantId} and customer_id = ${cid} for update`;

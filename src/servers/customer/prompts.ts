@@ -30,6 +30,7 @@ export const startAReturn = definePrompt({
       `I want to return items from order ${order_number}.`,
       'First call check_return_eligibility and tell me which items can be returned and until when (read the returns policy resource policy://returns if I ask about the rules).',
       'Ask me which items, how many, their condition and my reason. Then call start_return with a new idempotency_key;',
-      'show me the summary it returns and only call it again with the confirmation_token after I explicitly say yes.',
+      'if it asks me to confirm in a form, let me answer it; if it returns a summary instead, show it to me and only call it',
+      'again with the confirmation_token after I explicitly say yes.',
     ].join('\n'),
 });

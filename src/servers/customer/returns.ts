@@ -117,11 +117,14 @@ const startReturnInput = z.object({
   confirmation_token: confirmationToken.optional(),
 }).strict();
 
-/** The requested lines, checked against what may still be returned. */
-function checkRequest(e: Eligibility, lines: z.infer<typeof returnLineInput>[]): string {
+/** The requested lines, checked against what may still be returned, and what they are worth. */
+function checkRequest(e: Eligibility, lines: z.infer<typeof returnLineInput>[]): { text: string; lines: string[]; refundCents: number; currency: string } {
   if (!e.eligible) throw new ToolError(e.reason ?? 'this order cannot be returned');
   const seen = new Set<number>();
   const parts: string[] = [];
+  const details: string[] = [];
+  let refundCents = 0;
+  let currency = '';
   for (const want of lines) {
     if (seen.has(want.line_no)) throw new ToolError(`line ${want.line_no} is listed twice`);
     seen.add(want.line_no);
@@ -132,20 +135,38 @@ function checkRequest(e: Eligibility, lines: z.infer<typeof returnLineInput>[]):
       throw new ToolError(`line ${want.line_no} (${line.product_name}): at most ${line.returnable_quantity} can be returned`);
     }
     parts.push(`${want.quantity} × ${line.product_name} (${want.condition})`);
+    const cents = line.unit_price.amount_cents * want.quantity;
+    refundCents += cents;
+    currency = line.unit_price.currency;
+    details.push(`Line ${want.line_no}: ${want.quantity} × ${line.product_name} (${line.sku}), ${want.condition}, ${formatMoney(cents, currency)}`);
   }
-  return parts.join(', ');
+  return { text: parts.join(', '), lines: details, refundCents, currency };
+}
+
+function formatMoney(cents: number, currency: string): string {
+  return `${(cents / 100).toFixed(2)} ${currency}`;
+}
+
+/** How the items go back and the money with them: the shop's one return method today. */
+async function returnMethod(ctx: CallContext): Promise<{ shipping: string; refundTo: string }> {
+  const [c] = await ctx.tx<{ payment_method: { last4?: string } | null }[]>`
+    select payment_method from customers where tenant_id = ${ctx.tenantId} and id = ${customerId(ctx)}`;
+  return {
+    shipping: 'send the items back by post once the shop has approved the return',
+    refundTo: `the original payment method (test card ending ${c?.payment_method?.last4 ?? '4242'}, simulated)`,
+  };
 }
 
 export const startReturn = defineTool({
   name: 'start_return',
   title: 'Start a return',
-  description: 'Starts a return (RMA) for chosen lines of a delivered order. Needs the customer\'s explicit confirmation: the first call returns a summary and a confirmation_token; call again with the same arguments plus the token only after the customer agreed. Always pass an idempotency_key; a retry with the same key returns the first result.',
+  description: 'Starts a return (RMA) for chosen lines of a delivered order. Needs the customer\'s explicit confirmation: a client with elicitation gets a confirmation form (MCP 2026-07-28); otherwise the first call returns a summary and a confirmation_token, and you call again with the same arguments plus the token only after the customer agreed. Always pass an idempotency_key; a retry with the same key returns the first result.',
   scope: 'returns',
   writes: true,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   input: startReturnInput,
   output: z.object({
-    status: z.enum(['confirmation_required', 'created']),
+    status: z.enum(['confirmation_required', 'created', 'declined', 'cancelled']),
     summary: z.string(),
     confirmation_token: z.string().optional(),
     expires_at: z.string().optional(),
@@ -158,9 +179,17 @@ export const startReturn = defineTool({
     return confirmedWrite(ctx, {
       tool: 'start_return',
       args,
+      nothingDone: 'No return was started',
       async summarize() {
         const what = checkRequest(await evaluate(ctx, args.order_number, false), args.lines);
-        return `Start a return for order ${args.order_number}: ${what}.`;
+        const method = await returnMethod(ctx);
+        const refund = formatMoney(what.refundCents, what.currency);
+        return {
+          text: `Start a return for order ${args.order_number}: ${what.text}; refund of up to ${refund} to ${method.refundTo}.`,
+          details: [...what.lines, `Refund: up to ${refund}, after the shop has received and checked the items`,
+            `Refund to: ${method.refundTo}`, `Return method: ${method.shipping}`],
+          confirmTitle: `Start this return (refund up to ${refund})`,
+        };
       },
       async execute() {
         const e = await evaluate(ctx, args.order_number, true); // locks the order: no parallel double return
@@ -183,7 +212,7 @@ export const startReturn = defineTool({
         await enqueueWebhookEvent(tx, tenantId, 'return.requested', { return_number: number, order_number: args.order_number, lines: args.lines.length });
         return {
           status: 'created' as const,
-          summary: `Return ${number} started for order ${args.order_number}: ${what}. The shop will review it.`,
+          summary: `Return ${number} started for order ${args.order_number}: ${what.text}. The shop will review it.`,
           return_number: number,
           order_number: args.order_number,
           return_status: 'requested',

@@ -5,7 +5,9 @@
 //   input   = the executor's strict arguments + justification + idempotency_key (WRITE_TOOL_EXTRAS)
 //   scope   = the executor's scope (the endpoint answers 403 insufficient_scope without it, M6)
 //   output  = executed → the effect's result; pending → "waiting for approval (action …)" with the
-//             action id and expiry; refused → a tool error carrying the engine's words (isError).
+//             action id and expiry, or, to a 2026-07-28 client that declared the Tasks extension,
+//             a task (resultType "task", ../mcp/tasks.ts) whose id is the action id; refused → a tool
+//             error carrying the engine's words (isError).
 // Descriptions are static (P2) and the outcome never carries customer text: summaries are the
 // executors' own words.
 import { z } from 'zod';
@@ -15,6 +17,7 @@ import { WRITE_EXECUTORS, WRITE_TOOL_EXTRAS } from '../../actions/tools.js';
 import type { WriteTool } from '../../actions/guardrails.js';
 import { consoleActionUrl } from '../../authz/resources.js';
 import { defineTool, ToolError, type CallContext, type ToolDefinition } from '../mcp/capability.js';
+import { taskForPendingAction } from '../mcp/tasks.js';
 
 /** What every write tool returns: the action's outcome, the message first so a text-only client reads it first. */
 export const actionOutcomeOutput = z.object({
@@ -96,6 +99,11 @@ function writeTool(executor: ActionExecutor<any>): ToolDefinition<any, ActionOut
           justification: (justification as string | undefined) ?? null,
           idempotencyKey: (idempotency_key as string | undefined) ?? null,
         });
+        // A client that declared the Tasks extension (2026-07-28) gets the wait as a task (../mcp/tasks.ts).
+        if (outcome.status === 'pending' && ctx.protocol.era === 'modern' && ctx.protocol.tasks) {
+          const task = await taskForPendingAction(ctx, outcome.action_id);
+          if (task) return task;
+        }
         return toOutput(outcome, consoleActionUrl(ctx.token.resource, outcome.action_id));
       } catch (error) {
         if (error instanceof ActionRefused) throw refusalToToolError(error);

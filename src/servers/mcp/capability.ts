@@ -25,6 +25,11 @@ export interface CallContext {
    * nothing declared.
    */
   protocol: ProtocolContext;
+  /**
+   * The HMAC key of MRTR requestState values (request-state.ts), loaded once per endpoint. Without
+   * it a write cannot confirm in band and keeps the two-step confirm.
+   */
+  requestStateKey?: Buffer | undefined;
 }
 
 /**

@@ -1,22 +1,31 @@
 // Writes that a customer's assistant makes on their behalf (start_return, place_order) need explicit
 // confirmation and an idempotency key (docs/DESIGN.md §1, A5).
 //
-// Confirmation is two-step for every client. MCP elicitation would need the server to send a request
-// to the client in the middle of a tool call; this endpoint is stateless with JSON responses (no
-// session and no SSE stream, for scale-out and M3), and a stateless server never learns the
-// client's capabilities, which arrive only with `initialize`. So: the first call validates and
-// returns a summary with a single-use `confirmation_token` bound to (subject, tool, arguments) for
-// five minutes; the assistant shows the summary to the person and, once they agree, calls again
-// with the same arguments plus the token. Both records live in PostgreSQL, so any instance can take
-// the second call.
+// Confirmation has two forms, chosen per request:
+// - In band (MCP 2026-07-28, the client declared form elicitation): the first call answers
+//   `input_required` with a form elicitation that shows exactly what will happen and an
+//   HMAC-protected `requestState` (request-state.ts) bound to the principal, the tool, the
+//   arguments, the server state it covers (the cart) and a 10-minute expiry. The client shows the
+//   form to the person and retries the same call with `inputResponses` and the state: accept does
+//   it, decline or cancel changes nothing and says so. A state is consumed at most once: its id goes
+//   into request_state_uses in the same transaction as the effect.
+// - Two-step (legacy revisions, or a client without elicitation): the first call validates and
+//   returns a summary with a single-use `confirmation_token` bound to (subject, tool, arguments) for
+//   five minutes; the assistant shows the summary to the person and, once they agree, calls again
+//   with the same arguments plus the token. Both records live in PostgreSQL, so any instance can
+//   take the second call.
 //
-// Idempotency: the first completed result is stored under (subject, key); a retry with the same
-// key and arguments returns it, the same key with other arguments is an error. The key is claimed
-// with INSERT … ON CONFLICT, so a parallel duplicate waits for the first and then returns its result.
+// Idempotency (both forms): the first completed result is stored under (subject, key); a retry with
+// the same key and arguments returns it, the same key with other arguments is an error. The key is
+// claimed with INSERT … ON CONFLICT, so a parallel duplicate waits for the first and then returns its
+// result. So a replayed retry (same state, same arguments and key) returns the original result and
+// never a second order or return; a state presented again in any other way is refused.
 import { createHash, randomBytes } from 'node:crypto';
 import { requestHash } from '../../idempotency.js';
 import { hashSecret } from '../../authz/tokens.js';
-import { ToolError, type CallContext } from './capability.js';
+import { InputRequired, ToolError, type CallContext } from './capability.js';
+import { confirmationAnswer, confirmationElicitation, CONFIRM_KEY } from './interaction.js';
+import { openRequestState, sealRequestState, type Principal, type StateBinding } from './request-state.js';
 
 export const CONFIRMATION_TTL_SECONDS = 300;
 
@@ -34,11 +43,27 @@ export function writeRequestHash(tool: string, args: Record<string, unknown>): s
   return requestHash(tool, rest);
 }
 
+/** A declined or cancelled in-band confirmation: nothing was done. */
+export interface NotConfirmed {
+  status: 'declined' | 'cancelled';
+  summary: string;
+}
+
+/** What a write will do: one sentence, and every detail the person confirms (lines, money, method). */
+export interface WriteSummary {
+  text: string;
+  details: string[];
+  /** The confirmation checkbox's title ("Place this order"). */
+  confirmTitle: string;
+}
+
 export interface ConfirmedWrite<O> {
   tool: string;
   args: Record<string, unknown> & { idempotency_key: string; confirmation_token?: string | undefined };
+  /** Said when the person declines or cancels ("Nothing was ordered and the cart is unchanged"). */
+  nothingDone: string;
   /** Validates the request (throws ToolError when it cannot be done) and says what it will do. */
-  summarize(): Promise<string>;
+  summarize(): Promise<WriteSummary>;
   /**
    * State the confirmation is also bound to, beyond the arguments (e.g. the cart's contents): if it
    * changed between the summary and the confirmation, the confirmation no longer holds.
@@ -48,7 +73,26 @@ export interface ConfirmedWrite<O> {
   execute(): Promise<O>;
 }
 
-export async function confirmedWrite<O extends Record<string, unknown>>(ctx: CallContext, w: ConfirmedWrite<O>): Promise<O | ConfirmationRequired> {
+/** What an in-band confirmation works with: the retry's answer and state, and the key. */
+interface InBand {
+  key: Buffer;
+  inputResponses: Record<string, unknown> | undefined;
+  requestState: string | undefined;
+}
+
+/**
+ * In-band confirmation applies when the request is 2026-07-28 and its client declared form
+ * elicitation on it (MRTR §"Server Requirements" 7: never an inputRequest the client did not declare).
+ */
+function inBand(ctx: CallContext): InBand | null {
+  const p = ctx.protocol;
+  if (p.era !== 'modern' || !p.elicitation.form || !ctx.requestStateKey) return null;
+  return { key: ctx.requestStateKey, inputResponses: p.inputResponses, requestState: p.requestState };
+}
+
+export async function confirmedWrite<O extends Record<string, unknown>>(
+  ctx: CallContext, w: ConfirmedWrite<O>,
+): Promise<O | ConfirmationRequired | NotConfirmed | InputRequired> {
   const { tx, tenantId, subject } = ctx;
   const hash = writeRequestHash(w.tool, w.args);
   const key = w.args.idempotency_key;
@@ -67,11 +111,13 @@ export async function confirmedWrite<O extends Record<string, unknown>>(ctx: Cal
 
   const done = await firstResult();
   if (done) return done;
+  const interaction = inBand(ctx);
+  if (interaction) return confirmInBand(ctx, w, interaction, hash);
   const confirmationHash = async () =>
     w.binding ? createHash('sha256').update(`${hash}\n${await w.binding()}`).digest('hex') : hash;
 
   if (!w.args.confirmation_token) {
-    const summary = await w.summarize();
+    const summary = (await w.summarize()).text;
     const token = `cmcp_confirm_${randomBytes(24).toString('base64url')}`;
     const [row] = await tx<{ expires_at: Date }[]>`
       insert into tool_confirmations (tenant_id, token_hash, subject, tool, request_hash, expires_at)
@@ -109,6 +155,75 @@ export async function confirmedWrite<O extends Record<string, unknown>>(ctx: Cal
       'confirmation_required',
     );
   }
+  const result = await w.execute();
+  await tx`update idempotency_keys set response = ${tx.json(result as never)}
+           where tenant_id = ${tenantId} and subject = ${subject} and key = ${key}`;
+  return result;
+}
+
+/** The elicitation's message: the sentence, then one detail per line. */
+function elicitationMessage(s: WriteSummary): string {
+  return [s.text, '', ...s.details.map((d) => `• ${d}`)].join('\n');
+}
+
+async function askForConfirmation<O>(w: ConfirmedWrite<O>, interaction: InBand, who: Principal, what: StateBinding): Promise<InputRequired> {
+  const summary = await w.summarize();
+  const { state } = sealRequestState(interaction.key, who, what);
+  return new InputRequired({ [CONFIRM_KEY]: confirmationElicitation(elicitationMessage(summary), summary.confirmTitle) }, state);
+}
+
+/** basic/patterns/mrtr: ask (input_required), then complete the retry that carries the answer and the state. */
+async function confirmInBand<O extends Record<string, unknown>>(
+  ctx: CallContext, w: ConfirmedWrite<O>, interaction: InBand, hash: string,
+): Promise<O | NotConfirmed | InputRequired> {
+  const { tx, tenantId, subject } = ctx;
+  const { confirmation_token: _unused, ...args } = w.args;
+  const who: Principal = { tenantId, subject, clientId: ctx.token.clientId };
+  const what: StateBinding = { tool: w.tool, args, over: w.binding ? await w.binding() : '' };
+  if (interaction.requestState === undefined) return askForConfirmation(w, interaction, who, what);
+
+  // MRTR §"Server Requirements" 4: attacker-controlled input, verified before anything else.
+  const opened = openRequestState(interaction.key, interaction.requestState, who, what);
+  if (!opened.ok) {
+    throw new ToolError(
+      opened.refusal === 'expired'
+        ? `The confirmation expired: call ${w.tool} again without requestState to ask the customer again`
+        : `The requestState is not valid for this call (altered, or issued for another person, tool, arguments or ${w.binding ? 'cart' : 'request'}): call ${w.tool} again without it to ask the customer again`,
+      'confirmation_required',
+    );
+  }
+  const answer = confirmationAnswer(interaction.inputResponses);
+  // MRTR §"Error Handling": the answer is missing, so ask again rather than fail.
+  if (answer === 'missing') return askForConfirmation(w, interaction, who, what);
+  if (answer !== 'confirmed') {
+    return { status: answer, summary: `${w.nothingDone}: the customer ${answer === 'declined' ? 'declined' : 'cancelled'} the confirmation.` };
+  }
+
+  // Claim the key first: a parallel duplicate blocks here until we commit, then returns our result.
+  const key = w.args.idempotency_key;
+  const claimed = await tx`
+    insert into idempotency_keys (tenant_id, subject, key, tool, request_hash)
+    values (${tenantId}, ${subject}, ${key}, ${w.tool}, ${hash})
+    on conflict do nothing
+    returning key`;
+  if (claimed.length === 0) {
+    const [row] = await tx<{ response: O | null }[]>`
+      select response from idempotency_keys where tenant_id = ${tenantId} and subject = ${subject} and key = ${key}
+        and tool = ${w.tool} and request_hash = ${hash}`;
+    if (row?.response) return row.response;
+    throw new ToolError('A request with this idempotency_key is still in progress: retry shortly', 'conflict');
+  }
+  // Single use, server-side (MRTR §4.5 warning): consumed with the effect, in its transaction.
+  const consumed = await tx`
+    insert into request_state_uses (tenant_id, state_id, subject, tool, expires_at)
+    values (${tenantId}, ${opened.payload.id}, ${subject}, ${w.tool}, to_timestamp(${opened.payload.exp}))
+    on conflict do nothing returning state_id`;
+  if (consumed.length === 0) {
+    throw new ToolError(`This confirmation was already used: call ${w.tool} again without requestState for a new one`, 'confirmation_required');
+  }
+  // The subject's own uses whose states have long expired can go: such a state no longer verifies.
+  await tx`delete from request_state_uses where tenant_id = ${tenantId} and subject = ${subject}
+           and expires_at < now() - interval '1 hour'`;
   const result = await w.execute();
   await tx`update idempotency_keys set response = ${tx.json(result as never)}
            where tenant_id = ${tenantId} and subject = ${subject} and key = ${key}`;

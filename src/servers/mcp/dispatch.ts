@@ -28,7 +28,7 @@ import {
 } from '@modelcontextprotocol/core';
 import type { z } from 'zod';
 import { findTextDefect } from '../../text/defects.js';
-import { findResource, InputRequired, TaskCreated, ToolError, type CallContext } from './capability.js';
+import { findResource, InputRequired, TaskCreated, ToolError, type CallContext, type CapabilitySet } from './capability.js';
 import {
   LATEST_LEGACY_PROTOCOL_VERSION, LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS, SERVER_INFO_META_KEY, type Era,
 } from './revision.js';
@@ -111,7 +111,8 @@ async function callTool(scope: RequestScope, name: string, args: unknown): Promi
   if (output instanceof InputRequired || output instanceof TaskCreated) {
     if (scope.protocol.era !== 'modern') throw internalError(scope, new Error(`${name} answered ${output.kind} on a legacy request`));
     record.outcome = output.kind;
-    if (output instanceof TaskCreated) return { resultType: 'task', task: output.task };
+    // Tasks extension §"Task Creation": CreateTaskResult = Result & Task (the task's fields at the top).
+    if (output instanceof TaskCreated) return { ...output.task, resultType: 'task' };
     return {
       resultType: 'input_required', inputRequests: output.inputRequests,
       ...(output.requestState !== undefined && { requestState: output.requestState }),
@@ -168,8 +169,12 @@ function getPrompt(scope: RequestScope, name: string, args: unknown): Result {
   };
 }
 
-function capabilities(era: Era): Result {
-  return { tools: {}, resources: {}, prompts: {}, ...(era === 'modern' && Object.keys(SERVER_EXTENSIONS).length && { extensions: SERVER_EXTENSIONS }) };
+/** Tasks are how internal writes wait for a person: the extension is advertised where tools answer tasks. */
+function capabilities(era: Era, kind: CapabilitySet['kind']): Result {
+  return {
+    tools: {}, resources: {}, prompts: {},
+    ...(era === 'modern' && kind === 'internal' && Object.keys(SERVER_EXTENSIONS).length && { extensions: SERVER_EXTENSIONS }),
+  };
 }
 
 /** Lifecycle §"Version Negotiation" (2025-11-25): the requested revision if we speak it, else our latest. */
@@ -177,7 +182,7 @@ function initialize(scope: RequestScope, requested: string): Result {
   const { set } = scope;
   return {
     protocolVersion: (LEGACY_PROTOCOL_VERSIONS as readonly string[]).includes(requested) ? requested : LATEST_LEGACY_PROTOCOL_VERSION,
-    capabilities: capabilities('legacy'),
+    capabilities: capabilities('legacy', set.kind),
     serverInfo: set.serverInfo,
     instructions: set.instructions,
   };
@@ -185,7 +190,7 @@ function initialize(scope: RequestScope, requested: string): Result {
 
 /** MCP 2026-07-28 server/discover. */
 function discover(scope: RequestScope): Result {
-  return { supportedVersions: [...MODERN_PROTOCOL_VERSIONS], capabilities: capabilities('modern'), instructions: scope.set.instructions };
+  return { supportedVersions: [...MODERN_PROTOCOL_VERSIONS], capabilities: capabilities('modern', scope.set.kind), instructions: scope.set.instructions };
 }
 
 interface Method {

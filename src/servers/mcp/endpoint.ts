@@ -30,6 +30,7 @@ import {
   MAX_BODY_BYTES, MAX_JSON_DEPTH, type IncomingMessage,
 } from './http-checks.js';
 import { classifyRevision, unsupportedVersion, wireErrorCode, type ProtocolContext } from './revision.js';
+import { requestStateKey } from './request-state.js';
 import type { RequestRecord, RequestScope } from './rpc.js';
 
 export interface EndpointOptions {
@@ -174,6 +175,12 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
   const endpointPath = kind === 'customer' ? '/t/:slug/mcp' : '/t/:slug/internal/mcp';
   const subjectKind = kind === 'customer' ? 'customer' : 'staff';
   const challengeScope = set.challengeScopes.join(' ');
+  // The MRTR requestState key (MRTR_STATE_KEY or DATA_DIR/mrtr-state-key). Unavailable, writes fall
+  // back to the two-step confirm rather than fail.
+  const stateKey = requestStateKey(config).catch((error: unknown) => {
+    log.error({ err: error }, 'MRTR requestState key unavailable: in-band confirmation disabled');
+    return undefined;
+  });
 
   const resolveTenant: RequestHandler = async (req, res, next) => {
     try {
@@ -423,7 +430,10 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
       return { status: answer.status, body: answer.body };
     }
     const switched = switchContext(tx, c);
-    scope.call = { tx, tenantId: c.tenant.id, actor: a, subject: `${a.kind}:${t.subjectId}`, token: t, requestId: c.requestId, protocol: c.protocol };
+    scope.call = {
+      tx, tenantId: c.tenant.id, actor: a, subject: `${a.kind}:${t.subjectId}`, token: t, requestId: c.requestId, protocol: c.protocol,
+      requestStateKey: c.protocol.era === 'modern' ? await stateKey : undefined,
+    };
     const answer = await dispatch(scope, request);
     await switched;
     if (c.record.failure) throw c.record.failure;

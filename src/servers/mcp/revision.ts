@@ -101,8 +101,14 @@ export function decodeHeaderValue(v: string): string | null {
   return text.includes('\ufffd') ? null : text;
 }
 
-/** Methods whose `Mcp-Name` mirrors `params.name` or `params.uri` (Streamable HTTP §"Standard Request Headers"). */
-const NAMED_METHODS: Record<string, 'name' | 'uri'> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
+/**
+ * Methods whose `Mcp-Name` mirrors `params.name` or `params.uri` (Streamable HTTP §"Standard Request
+ * Headers"), and `params.taskId` for the Tasks extension's methods (its §"Streamable HTTP: Routing Headers").
+ */
+const NAMED_METHODS: Record<string, 'name' | 'uri' | 'taskId'> = {
+  'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri',
+  'tasks/get': 'taskId', 'tasks/update': 'taskId', 'tasks/cancel': 'taskId',
+};
 
 function header(h: string | string[] | undefined): string | undefined {
   return Array.isArray(h) ? h.join(',') : h;
