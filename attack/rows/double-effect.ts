@@ -44,7 +44,9 @@ async function inBandOrder(ctx: AttackContext, c: Checks): Promise<void> {
   if (!c.expect('MRTR: the first call asks (input_required with a requestState)', asked.result?.resultType === 'input_required' && Boolean(state),
     short(asked.text, 120))) return;
   const before = await orders();
-  const flipped = state!.slice(0, -1) + (state!.endsWith('A') ? 'B' : 'A');
+  // One character of the MAC changed (the last one may carry only unused bits: take the one before).
+  const at = state!.length - 2;
+  const flipped = state!.slice(0, at) + (state![at] === 'A' ? 'B' : 'A') + state!.slice(at + 1);
   const tampered = await modernCall(ctx, url, token, 'place_order', args, { requestState: flipped, inputResponses: ACCEPT });
   c.expect('MRTR: an altered requestState is refused', Boolean((tampered.result as { isError?: boolean } | undefined)?.isError), short(tampered.text, 100));
   const moved = await modernCall(ctx, url, token, 'place_order', { ...args, note: 'attack: other arguments' }, { requestState: state, inputResponses: ACCEPT });

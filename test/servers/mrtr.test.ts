@@ -147,9 +147,15 @@ describe('MRTR: refused states', () => {
     const payload = JSON.parse(Buffer.from(body, 'base64url').toString());
     const reencoded = Buffer.from(JSON.stringify({ ...payload, exp: payload.exp + 3600 })).toString('base64url');
     const flipped = mac.slice(0, -2) + (mac.at(-2) === 'A' ? 'B' : 'A') + mac.at(-1);
+    // The MAC's last base64url character carries two unused bits: flipping one gives a different
+    // string that decodes to the same bytes. Only the exact issued string is a state.
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const lookAlike = mac.slice(0, -1) + ALPHABET[ALPHABET.indexOf(mac.at(-1)!) ^ 1];
+    assert.deepEqual(Buffer.from(lookAlike, 'base64url'), Buffer.from(mac, 'base64url'), 'the look-alike decodes to the same MAC');
     const cases: [string, Caller, string, Record<string, unknown>, string, RegExp][] = [
       ['tampered payload (longer expiry), old MAC', bob, 'place_order', args, `${prefix}.${reencoded}.${mac}`, /not valid for this call/],
       ['tampered MAC', bob, 'place_order', args, `${prefix}.${body}.${flipped}`, /not valid for this call/],
+      ['a non-canonical encoding of the same MAC', bob, 'place_order', args, `${prefix}.${body}.${lookAlike}`, /not valid for this call/],
       ['garbage', bob, 'place_order', args, 'cmcp_rs1.e30.' + 'A'.repeat(43), /not valid for this call/],
       ['another customer', alice, 'place_order', args, state, /not valid for this call/],
       ['the same customer through another client', { ...bob, clientId: 'other-assistant' }, 'place_order', args, state, /not valid for this call/],
@@ -337,7 +343,8 @@ describe('MRTR over HTTP: the v2 client on 2026-07-28', () => {
     assert.equal(asked.resultType, 'input_required', JSON.stringify(asked));
     assert.equal(asked.inputRequests.confirm.params.mode, 'form');
     const before = await ordersOf(bob);
-    const tampered = await send({ requestState: asked.requestState.slice(0, -1) + (asked.requestState.endsWith('A') ? 'B' : 'A'), inputResponses: accept });
+    const at = asked.requestState.length - 2;
+    const tampered = await send({ requestState: asked.requestState.slice(0, at) + (asked.requestState[at] === 'A' ? 'B' : 'A') + asked.requestState.slice(at + 1), inputResponses: accept });
     assert.equal(tampered.isError, true);
     assert.match(tampered.content[0].text, /not valid for this call/);
     assert.equal(await ordersOf(bob), before);

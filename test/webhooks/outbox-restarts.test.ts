@@ -108,8 +108,10 @@ test('F1 webhooks: nothing lost across a PostgreSQL restart and a service restar
 
   // ---------- what the receiver saw ----------
   const all = [...beforeRestart, ...afterRestart, ...beforeServiceRestart, ...shared];
-  for (const id of all) {
-    assert.ok(receiver.accepted.has(id), `${id} delivered`);
+  // At least once: across a restart an answer the sender could not record may be sent again (the
+  // receiver dedupes by id, and sees each event once); with both instances up and no fault, exactly once.
+  for (const id of all) assert.ok(receiver.accepted.has(id), `${id} delivered`);
+  for (const id of shared) {
     const successes = receiver.rawCount(id) - receiver.failures(id);
     assert.equal(successes, 1, `${id}: accepted once (raw ${receiver.rawCount(id)}, failed ${receiver.failures(id)})`);
   }

@@ -90,6 +90,9 @@ export function openRequestState(
   }
   const expected = mac(key, parts[1]!);
   const presented = Buffer.from(parts[2]!, 'base64url');
+  // Only the canonical encoding: base64url's last character carries unused bits, so two strings
+  // can decode to one MAC; a state is the exact string we issued, never a look-alike of it.
+  if (presented.toString('base64url') !== parts[2]) return { ok: false, refusal: 'forged' };
   if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return { ok: false, refusal: 'forged' };
   let decoded: unknown;
   try {
