@@ -65,7 +65,13 @@ class InMemoryOAuthProvider implements OAuthClientProvider {
   }
   saveCodeVerifier(v: string) { this.#verifier = v; }
   codeVerifier() { return this.#verifier; }
+  // Kept across the redirect like the verifier, so the SDK can check on the callback leg that the
+  // code came from the authorization server it discovered (RFC 9207 issuer binding).
+  #discovery: DiscoveryState | undefined;
+  saveDiscoveryState(state: DiscoveryState) { this.#discovery = state; }
+  discoveryState() { return this.#discovery; }
 }
+type DiscoveryState = Parameters<NonNullable<OAuthClientProvider['saveDiscoveryState']>>[0];
 
 async function main() {
   const redirect = await loopbackRedirect();
