@@ -8,9 +8,14 @@ import { join } from 'node:path';
 
 const keys = new Map<string, Promise<Buffer>>();
 
-/** A 32-byte key: SHA-256 of the configured secret, or of DATA_DIR/<fileName>'s random contents. */
-export function dataDirKey(dataDir: string, fileName: string, configured: string | undefined): Promise<Buffer> {
-  if (configured) return Promise.resolve(createHash('sha256').update(configured).digest());
+/**
+ * A 32-byte key: SHA-256 of the configured secret, or of DATA_DIR/<fileName>'s random contents;
+ * with a `purpose`, of `<purpose>\n<secret>`, so one configured value never yields the same key for
+ * two uses.
+ */
+export function dataDirKey(dataDir: string, fileName: string, configured: string | undefined, purpose?: string): Promise<Buffer> {
+  const derive = (secret: string) => createHash('sha256').update(purpose ? `${purpose}\n${secret}` : secret).digest();
+  if (configured) return Promise.resolve(derive(configured));
   const file = join(dataDir, fileName);
   let key = keys.get(file);
   if (!key) {
@@ -29,7 +34,7 @@ export function dataDirKey(dataDir: string, fileName: string, configured: string
       }
       const text = (await readFile(file, 'utf8')).trim();
       if (text.length < 32) throw new Error(`${file} holds no usable key`);
-      return createHash('sha256').update(text).digest();
+      return derive(text);
     })();
     key.catch(() => keys.delete(file));
     keys.set(file, key);

@@ -4,40 +4,16 @@
 // owner), so a sealed value copied onto another row does not open. The key is WEBHOOK_SECRETS_KEY
 // when configured (the same on every instance and for the admin command line), else a random key
 // in DATA_DIR/webhook-secrets-key (mode 0600), made on first use like the sign-in device key.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { dataDirKey } from '../authz/data-dir-key.js';
 import type { Config } from '../config.js';
 
 const KEY_FILE = 'webhook-secrets-key';
 const SEALED = /^v1\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{22,2000})$/;
-const keys = new Map<string, Promise<Buffer>>();
 
 /** The sealing key: configured, or DATA_DIR's (created once, atomically, never overwritten). */
 export function secretsKey(config: Pick<Config, 'dataDir'> & { webhooks: Pick<Config['webhooks'], 'secretsKey'> }): Promise<Buffer> {
-  if (config.webhooks.secretsKey) return Promise.resolve(createHash('sha256').update(`webhook-secrets\n${config.webhooks.secretsKey}`).digest());
-  let key = keys.get(config.dataDir);
-  if (!key) {
-    key = (async () => {
-      const file = join(config.dataDir, KEY_FILE);
-      await mkdir(config.dataDir, { recursive: true });
-      const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-      await writeFile(aside, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
-      try {
-        await link(aside, file);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      } finally {
-        await unlink(aside).catch(() => {});
-      }
-      const text = (await readFile(file, 'utf8')).trim();
-      if (text.length < 32) throw new Error(`${file} holds no usable key`);
-      return createHash('sha256').update(`webhook-secrets\n${text}`).digest();
-    })();
-    key.catch(() => keys.delete(config.dataDir));
-    keys.set(config.dataDir, key);
-  }
-  return key;
+  return dataDirKey(config.dataDir, KEY_FILE, config.webhooks.secretsKey, 'webhook-secrets');
 }
 
 /** What a sealed value is bound to: e.g. ['carrier', tenantId, carrierId]. */

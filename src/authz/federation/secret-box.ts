@@ -5,41 +5,16 @@
 // DATA_DIR/federation-secret-key (mode 0600), made on first use like the device-cookie key.
 // A decrypted secret goes only into the request to the upstream's token endpoint: never to a log,
 // a page, the admin output or an MCP client.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Config } from '../../config.js';
+import { dataDirKey } from '../data-dir-key.js';
 
 const KEY_FILE = 'federation-secret-key';
 const VERSION = 'v1';
-const keys = new Map<string, Promise<Buffer>>();
 
 /** The encryption key: configured, or DATA_DIR's (created once, never overwritten). */
 export function federationKey(config: Pick<Config, 'dataDir' | 'federationSecretKey'>): Promise<Buffer> {
-  if (config.federationSecretKey) return Promise.resolve(createHash('sha256').update(`federation\n${config.federationSecretKey}`).digest());
-  let key = keys.get(config.dataDir);
-  if (!key) {
-    key = (async () => {
-      const file = join(config.dataDir, KEY_FILE);
-      await mkdir(config.dataDir, { recursive: true });
-      // Written aside, then linked into place: atomic, first writer wins.
-      const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-      await writeFile(aside, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
-      try {
-        await link(aside, file);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      } finally {
-        await unlink(aside).catch(() => {});
-      }
-      const text = (await readFile(file, 'utf8')).trim();
-      if (text.length < 32) throw new Error(`${file} holds no usable key`);
-      return createHash('sha256').update(`federation\n${text}`).digest();
-    })();
-    key.catch(() => keys.delete(config.dataDir));
-    keys.set(config.dataDir, key);
-  }
-  return key;
+  return dataDirKey(config.dataDir, KEY_FILE, config.federationSecretKey, 'federation');
 }
 
 function additionalData(tenantId: string, audience: string): Buffer {
