@@ -63,7 +63,8 @@ const [order] = await withContext(sql, { kind: 'customer', tenantId: tenant!.id,
   tx<{ number: string }[]>`select o.number from orders o join shipments s on s.tenant_id = o.tenant_id and s.order_id = o.id
                            where s.late_cause_code is not null order by o.placed_at desc limit 1`);
 process.stdout.write(`${JSON.stringify({ url: resource, token: minted.token, orderNumber: order!.number, orders: count,
-  appUrl: service.db.appUrl, tenantId: tenant!.id, customerId: minted.customerId })}\n`);
+  appUrl: service.db.appUrl, ownerUrl: service.db.ownerUrl, tenantId: tenant!.id, customerId: minted.customerId,
+  databaseDir: service.db.embedded?.databaseDir ?? '' })}\n`);
 const stop = async () => {
   await service.close().catch(() => {});
   process.exit(0);

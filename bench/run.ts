@@ -4,10 +4,12 @@
 // and no auth or database: the v2 SDK's `createMcpHandler` (both revisions) and, for comparison,
 // the v1 SDK's stateless server (2025-11-25 only), side by side in one run, with autocannon at 32
 // connections (docs/DESIGN.md §7: ratio ≥ 1.0 against the bare v2 server, p99 ≤ 50 ms, RSS ≤ 200 MB).
-// Each server runs in a child process of its own, so its peak RSS (VmHWM) is its own.
+// Each server runs in a child process of its own, so its peak RSS (VmHWM) is its own. CPU per call
+// (node, and all processes of the embedded PostgreSQL cluster) from /proc/<pid>/stat deltas over the
+// measured run, divided by the calls answered.
 //   BENCH_DURATION (s, default 20), BENCH_CONNECTIONS (32), BENCH_ORDERS (10000), BENCH_WARMUP (s, 5)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { recordAudit } from '../src/audit/record.js';
@@ -67,7 +69,41 @@ function currentRssMb(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
-interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number; peakRssMb: number; rssAfterMb: number }
+/** CPU time (ms) a process has used: utime + stime (+ its waited-for children's, for the postmaster). */
+function cpuMs(pid: number, withChildren = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+    const ticks = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
+    return (ticks * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0; // the process has ended (its time is in the postmaster's children figures)
+  }
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** All CPU time of one embedded cluster: the postmaster (with its ended children) and its live children. */
+function clusterCpuMs(databaseDir: string | undefined): number {
+  if (!databaseDir) return 0;
+  let postmaster: number;
+  try {
+    postmaster = Number(readFileSync(`${databaseDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+  } catch {
+    return 0;
+  }
+  let total = cpuMs(postmaster, true);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === postmaster) total += cpuMs(Number(entry));
+    } catch { /* gone */ }
+  }
+  return total;
+}
+
+interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number; peakRssMb: number; rssAfterMb: number; nodeCpuMs: number; pgCpuMs: number }
 
 async function drive(url: string, headers: Record<string, string>, body: string, seconds: number): Promise<autocannon.Result> {
   return autocannon({ url, method: 'POST', headers, body, connections, duration: seconds, pipelining: 1 });
@@ -82,8 +118,15 @@ async function measure(name: string, child: Child, url: string, headers: Record<
   }
   process.stderr.write(`${name}: warm-up ${warmup}s, then ${duration}s at ${connections} connections…\n`);
   if (warmup > 0) await drive(url, headers, body, warmup);
+  const databaseDir = child.info.databaseDir ? String(child.info.databaseDir) : undefined;
+  const node0 = cpuMs(child.proc.pid!);
+  const pg0 = clusterCpuMs(databaseDir);
   const r = await drive(url, headers, body, duration);
+  const calls = Math.max(1, r.requests.total);
+  const nodeCpuMs = (cpuMs(child.proc.pid!) - node0) / calls;
+  const pgCpuMs = (clusterCpuMs(databaseDir) - pg0) / calls;
   return {
+    nodeCpuMs, pgCpuMs,
     rps: Math.round(r.requests.average),
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -197,9 +240,9 @@ if (process.env.BENCH_COSTS !== '0') {
 }
 
 const row = (name: string, f: Figures) =>
-  `${name.padEnd(50)} ${String(f.rps).padStart(7)} ${String(f.p50).padStart(7)} ${String(f.p99).padStart(7)} ${String(f.peakRssMb).padStart(9)} ${String(f.errors + f.non2xx).padStart(7)}`;
+  `${name.padEnd(50)} ${String(f.rps).padStart(7)} ${String(f.p50).padStart(7)} ${String(f.p99).padStart(7)} ${String(f.peakRssMb).padStart(9)} ${f.nodeCpuMs.toFixed(2).padStart(9)} ${f.pgCpuMs.toFixed(2).padStart(9)} ${String(f.errors + f.non2xx).padStart(7)}`;
 console.log(`\nautocannon, ${connections} connections, ${duration}s (after ${warmup}s warm-up); ${commerce.info.orders} orders in the database`);
-console.log(`${'server'.padEnd(50)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'peak RSS'.padStart(9)} ${'errors'.padStart(7)}`);
+console.log(`${'server'.padEnd(50)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'peak RSS'.padStart(9)} ${'node ms'.padStart(9)} ${'pg ms'.padStart(9)} ${'errors'.padStart(7)}`);
 for (const r of REVISIONS) console.log(row(`commerce-mcp get_order, ${r} (whole stack)`, ours[r]));
 for (const r of REVISIONS) console.log(row(`bare SDK v2 createMcpHandler, ${r}`, bareV2[r]));
 if (bareV1) console.log(row('bare SDK v1 stateless, 2025-11-25 (comparison)', bareV1));
@@ -219,5 +262,11 @@ if (noLimits) {
   console.log(`\ncost of the shared rate limits: ${o.rps} vs ${noLimits.rps} req/s without them (${Math.round((1 - o.rps / noLimits.rps) * 100)} % of throughput)`);
 }
 if (audit) {
-  console.log(`cost of the audit entry: RLS transaction (context + indexed read) ${audit.without} tx/s without, ${audit.with} tx/s with the hash-chained insert (${Math.round((1 - audit.with / audit.without) * 100)} % fewer)`);
+  console.log(`cost of the audit entry: RLS transaction (context + indexed read) ${audit.without} tx/s without, ${audit.with} tx/s with the audit insert (${Math.round((1 - audit.with / audit.without) * 100)} % fewer; the sealer links them after commit)`);
+  console.log(`audited writes of one tenant (micro-benchmark, ${connections} in flight): ${audit.with}/s   target ≥ 1500/s ${audit.with >= 1500 ? 'met' : 'NOT met'}`);
+}
+for (const r of REVISIONS) {
+  const o = ours[r];
+  const b = bareV2[r];
+  console.log(`commerce-mcp ${r} CPU per call: node ${o.nodeCpuMs.toFixed(2)} ms (bare v2 ${b.nodeCpuMs.toFixed(2)} ms; target ≤ bare ${o.nodeCpuMs <= b.nodeCpuMs ? 'met' : 'NOT met'}), PostgreSQL ${o.pgCpuMs.toFixed(2)} ms (target ≤ 1.00 ${o.pgCpuMs <= 1 ? 'met' : 'NOT met'})`);
 }
