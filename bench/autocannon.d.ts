@@ -10,7 +10,7 @@ declare module 'autocannon' {
       duration?: number;
       pipelining?: number;
     }
-    interface Histogram { average: number; p50: number; p99: number; max: number }
+    interface Histogram { average: number; p50: number; p99: number; max: number; total: number }
     interface Result {
       requests: Histogram;
       latency: Histogram;

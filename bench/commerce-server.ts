@@ -1,7 +1,9 @@
 // Benchmark child: the whole commerce-mcp service on an embedded PostgreSQL with benchmark data
 // (the demo seed plus BENCH_ORDERS volume orders in acme), and a real access token minted in the
 // token table exactly as the token endpoint mints it. Prints one JSON line for bench/run.ts.
+import { writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import postgres from 'postgres';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
@@ -45,25 +47,66 @@ const count = (await owner<{ count: number }[]>`select count(*)::int as count fr
 await owner.end();
 
 const sql = service.services.sql;
-const [tenant] = await sql<{ id: string }[]>`select id from tenants where slug = 'acme'`;
-const resource = resourceFor(service.config, 'acme', 'customer');
-const minted = await withContext(sql, { kind: 'auth', tenantId: tenant!.id }, async (tx) => {
-  await tx`insert into oauth_clients (tenant_id, client_id, name, redirect_uris, audience, source)
-           values (${tenant!.id}, 'bench-client', 'Benchmark client', '{http://127.0.0.1/callback}', 'customer', 'preregistered')
-           on conflict do nothing`;
-  const [alice] = await tx<{ id: string }[]>`select id from customers where email = 'alice@acme.example'`;
-  const token = await mintAccessToken(tx, {
-    tenantId: tenant!.id, familyId: null, clientId: 'bench-client', subjectKind: 'customer', subjectId: alice!.id,
-    resource, scope: 'orders returns catalog cart', ttlSeconds: 3600,
+/** A real access token for a customer of `slug` (alice in acme; the customer with most orders elsewhere) and one of their orders. */
+async function customerCall(slug: 'acme' | 'globex') {
+  const [tenant] = await sql<{ id: string }[]>`select id from tenants where slug = ${slug}`;
+  const resource = resourceFor(service.config, slug, 'customer');
+  const minted = await withContext(sql, { kind: 'auth', tenantId: tenant!.id }, async (tx) => {
+    await tx`insert into oauth_clients (tenant_id, client_id, name, redirect_uris, audience, source)
+             values (${tenant!.id}, 'bench-client', 'Benchmark client', '{http://127.0.0.1/callback}', 'customer', 'preregistered')
+             on conflict do nothing`;
+    const [customer] = slug === 'acme'
+      ? await tx<{ id: string }[]>`select id from customers where email = 'alice@acme.example'`
+      : await tx<{ id: string }[]>`select c.id from customers c order by c.created_at limit 1`;
+    const token = await mintAccessToken(tx, {
+      tenantId: tenant!.id, familyId: null, clientId: 'bench-client', subjectKind: 'customer', subjectId: customer!.id,
+      resource, scope: 'orders returns catalog cart', ttlSeconds: 3600,
+    });
+    return { ...token, customerId: customer!.id };
   });
-  return { ...token, customerId: alice!.id };
-});
-// Alice's late, in-transit order: the "where is my order" call with shipments, carrier, driver, cause.
-const [order] = await withContext(sql, { kind: 'customer', tenantId: tenant!.id, customerId: minted.customerId }, (tx) =>
-  tx<{ number: string }[]>`select o.number from orders o join shipments s on s.tenant_id = o.tenant_id and s.order_id = o.id
-                           where s.late_cause_code is not null order by o.placed_at desc limit 1`);
-process.stdout.write(`${JSON.stringify({ url: resource, token: minted.token, orderNumber: order!.number, orders: count,
-  appUrl: service.db.appUrl, tenantId: tenant!.id, customerId: minted.customerId })}\n`);
+  // acme: Alice's late, in-transit order (the "where is my order" call with shipments, carrier, driver, cause).
+  const [order] = await withContext(sql, { kind: 'customer', tenantId: tenant!.id, customerId: minted.customerId }, (tx) => slug === 'acme'
+    ? tx<{ number: string }[]>`select o.number from orders o join shipments s on s.tenant_id = o.tenant_id and s.order_id = o.id
+                               where s.late_cause_code is not null order by o.placed_at desc limit 1`
+    : tx<{ number: string }[]>`select o.number from orders o order by o.placed_at desc limit 1`);
+  if (!order) throw new Error(`bench: no order for a customer of ${slug}`);
+  return { tenantId: tenant!.id, url: resource, token: minted.token, customerId: minted.customerId, orderNumber: order.number };
+}
+const acme = await customerCall('acme');
+const globex = await customerCall('globex');
+process.stdout.write(`${JSON.stringify({ url: acme.url, token: acme.token, orderNumber: acme.orderNumber, orders: count,
+  appUrl: service.db.appUrl, ownerUrl: service.db.ownerUrl, tenantId: acme.tenantId, customerId: acme.customerId,
+  databaseDir: service.db.embedded?.databaseDir ?? '', pgPort: config.database.embeddedPort,
+  url2: globex.url, token2: globex.token, orderNumber2: globex.orderNumber })}\n`);
+
+// Statements and round trips to PostgreSQL, counted on the wire (bench only): a flight is a socket
+// write to the database after an answer came back on that socket (writes in between, e.g. a buffer
+// flushed at 1 KiB, belong to the same flight); its Execute ('E') and simple Query ('Q') messages
+// are statements. SIGUSR2 writes the counters to wire.json in the data directory (bench/run.ts).
+const wire = { writes: 0, statements: 0 };
+const pgPort = config.database.embeddedPort;
+const answered = new WeakSet<Socket>();
+const originalWrite = Socket.prototype.write;
+const originalEmit = Socket.prototype.emit;
+Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+  if (this.remotePort === pgPort && chunk instanceof Uint8Array) {
+    if (answered.has(this) || !seen.has(this)) wire.writes++;
+    seen.add(this);
+    answered.delete(this);
+    for (let i = 0; i + 5 <= chunk.length;) {
+      const type = chunk[i]!;
+      if (type === 0x45 || type === 0x51) wire.statements++;
+      i += 1 + ((chunk[i + 1]! << 24) | (chunk[i + 2]! << 16) | (chunk[i + 3]! << 8) | chunk[i + 4]!);
+    }
+  }
+  return (originalWrite as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+} as typeof Socket.prototype.write;
+const seen = new WeakSet<Socket>();
+Socket.prototype.emit = function (this: Socket, event: string | symbol, ...args: unknown[]) {
+  if (event === 'data' && this.remotePort === pgPort) answered.add(this);
+  return (originalEmit as (...a: unknown[]) => boolean).call(this, event, ...args);
+} as typeof Socket.prototype.emit;
+process.on('SIGUSR2', () => writeFileSync(`${dataDir}/wire.json`, JSON.stringify(wire)));
 const stop = async () => {
   await service.close().catch(() => {});
   process.exit(0);

@@ -4,10 +4,12 @@
 // and no auth or database: the v2 SDK's `createMcpHandler` (both revisions) and, for comparison,
 // the v1 SDK's stateless server (2025-11-25 only), side by side in one run, with autocannon at 32
 // connections (docs/DESIGN.md §7: ratio ≥ 1.0 against the bare v2 server, p99 ≤ 50 ms, RSS ≤ 200 MB).
-// Each server runs in a child process of its own, so its peak RSS (VmHWM) is its own.
+// Each server runs in a child process of its own, so its peak RSS (VmHWM) is its own. CPU per call
+// (node, and all processes of the embedded PostgreSQL cluster) from /proc/<pid>/stat deltas over the
+// measured run, divided by the calls answered.
 //   BENCH_DURATION (s, default 20), BENCH_CONNECTIONS (32), BENCH_ORDERS (10000), BENCH_WARMUP (s, 5)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { recordAudit } from '../src/audit/record.js';
@@ -67,23 +69,102 @@ function currentRssMb(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
-interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number; peakRssMb: number; rssAfterMb: number }
+/** CPU time (ms) a process has used: utime + stime (+ its waited-for children's, for the postmaster). */
+function cpuMs(pid: number, withChildren = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+    const ticks = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
+    return (ticks * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0; // the process has ended (its time is in the postmaster's children figures)
+  }
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** All CPU time of one embedded cluster: the postmaster (with its ended children) and its live children. */
+function clusterCpuMs(databaseDir: string | undefined): number {
+  if (!databaseDir) return 0;
+  let postmaster: number;
+  try {
+    postmaster = Number(readFileSync(`${databaseDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+  } catch {
+    return 0;
+  }
+  let total = cpuMs(postmaster, true);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === postmaster) total += cpuMs(Number(entry));
+    } catch { /* gone */ }
+  }
+  return total;
+}
+
+interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number; peakRssMb: number; rssAfterMb: number; nodeCpuMs: number; pgCpuMs: number; statements?: number; roundTrips?: number }
+
+/** The commerce child's wire counters (bench/commerce-server.ts, on SIGUSR2). */
+async function wireCounters(child: Child): Promise<{ writes: number; statements: number } | undefined> {
+  if (!child.info.pgPort) return undefined;
+  const file = `${process.env.BENCH_DATA_DIR ?? '/tmp/commerce-mcp-bench'}/wire.json`;
+  try { rmSync(file); } catch { /* first time */ }
+  child.proc.kill('SIGUSR2');
+  for (let i = 0; i < 50; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    try { return JSON.parse(readFileSync(file, 'utf8')) as { writes: number; statements: number }; } catch { /* not yet */ }
+  }
+  return undefined;
+}
 
 async function drive(url: string, headers: Record<string, string>, body: string, seconds: number): Promise<autocannon.Result> {
   return autocannon({ url, method: 'POST', headers, body, connections, duration: seconds, pipelining: 1 });
 }
 
-async function measure(name: string, child: Child, url: string, headers: Record<string, string>, body: string): Promise<Figures> {
+interface Target { url: string; headers: Record<string, string>; body: string }
+
+async function probe(name: string, t: Target): Promise<void> {
   // A single call first: it must succeed, or the figures mean nothing.
-  const probe = await fetch(url, { method: 'POST', headers, body });
-  const probeText = await probe.text();
-  if (probe.status !== 200 || probeText.includes('"isError":true') || probeText.includes('"error"')) {
-    throw new Error(`${name}: the probe call failed (${probe.status}): ${probeText.slice(0, 300)}`);
+  const res = await fetch(t.url, { method: 'POST', headers: t.headers, body: t.body });
+  const text = await res.text();
+  if (res.status !== 200 || text.includes('"isError":true') || text.includes('"error"')) {
+    throw new Error(`${name}: the probe call failed (${res.status}): ${text.slice(0, 300)}`);
   }
+}
+
+async function measure(name: string, child: Child, url: string, headers: Record<string, string>, body: string, split?: Target): Promise<Figures> {
+  await probe(name, { url, headers, body });
+  if (split) await probe(`${name} (second tenant)`, split);
   process.stderr.write(`${name}: warm-up ${warmup}s, then ${duration}s at ${connections} connections…\n`);
-  if (warmup > 0) await drive(url, headers, body, warmup);
-  const r = await drive(url, headers, body, duration);
+  // Split: the same connections, half on each tenant's target.
+  const load = async (seconds: number): Promise<autocannon.Result> => {
+    if (!split) return drive(url, headers, body, seconds);
+    const half = Math.max(1, Math.floor(connections / 2));
+    const [a, b] = await Promise.all([
+      autocannon({ url, method: 'POST', headers, body, connections: half, duration: seconds, pipelining: 1 }),
+      autocannon({ url: split.url, method: 'POST', headers: split.headers, body: split.body, connections: connections - half, duration: seconds, pipelining: 1 }),
+    ]);
+    return {
+      requests: { ...a.requests, average: a.requests.average + b.requests.average, total: a.requests.total + b.requests.total },
+      latency: { ...a.latency, p50: Math.max(a.latency.p50, b.latency.p50), p99: Math.max(a.latency.p99, b.latency.p99) },
+      errors: a.errors + b.errors, timeouts: a.timeouts + b.timeouts, non2xx: a.non2xx + b.non2xx,
+    };
+  };
+  if (warmup > 0) await load(warmup);
+  const databaseDir = child.info.databaseDir ? String(child.info.databaseDir) : undefined;
+  const wire0 = await wireCounters(child);
+  const node0 = cpuMs(child.proc.pid!);
+  const pg0 = clusterCpuMs(databaseDir);
+  const r = await load(duration);
+  const calls = Math.max(1, r.requests.total);
+  const nodeCpuMs = (cpuMs(child.proc.pid!) - node0) / calls;
+  const pgCpuMs = (clusterCpuMs(databaseDir) - pg0) / calls;
+  const wire1 = await wireCounters(child);
+  const statements = wire0 && wire1 ? (wire1.statements - wire0.statements) / calls : undefined;
+  const roundTrips = wire0 && wire1 ? (wire1.writes - wire0.writes) / calls : undefined;
   return {
+    nodeCpuMs, pgCpuMs, statements, roundTrips,
     rps: Math.round(r.requests.average),
     p50: r.latency.p50,
     p99: r.latency.p99,
@@ -117,11 +198,17 @@ if (process.env.BENCH_PREPARE !== '0') await stop(await start('bench/commerce-se
 process.stderr.write('starting commerce-mcp…\n');
 const commerce = await start('bench/commerce-server.ts');
 const ours = {} as Record<Revision, Figures>;
+let twoTenants: Figures | undefined;
 try {
   for (const revision of REVISIONS) {
     const c = call(revision, 'get_order', { order_number: commerce.info.orderNumber });
     ours[revision] = await measure(`commerce-mcp ${revision}`, commerce, String(commerce.info.url), { ...c.headers, Authorization: `Bearer ${commerce.info.token}` }, c.body);
   }
+  // The same load (2026-07-28), split over two tenants: what one tenant's hot rows cost.
+  const a = call('2026-07-28', 'get_order', { order_number: commerce.info.orderNumber });
+  const b = call('2026-07-28', 'get_order', { order_number: commerce.info.orderNumber2 });
+  twoTenants = await measure('commerce-mcp 2026-07-28, two tenants', commerce, String(commerce.info.url), { ...a.headers, Authorization: `Bearer ${commerce.info.token}` }, a.body,
+    { url: String(commerce.info.url2), headers: { ...b.headers, Authorization: `Bearer ${commerce.info.token2}` }, body: b.body });
 } finally {
   await stop(commerce);
 }
@@ -197,10 +284,11 @@ if (process.env.BENCH_COSTS !== '0') {
 }
 
 const row = (name: string, f: Figures) =>
-  `${name.padEnd(50)} ${String(f.rps).padStart(7)} ${String(f.p50).padStart(7)} ${String(f.p99).padStart(7)} ${String(f.peakRssMb).padStart(9)} ${String(f.errors + f.non2xx).padStart(7)}`;
+  `${name.padEnd(50)} ${String(f.rps).padStart(7)} ${String(f.p50).padStart(7)} ${String(f.p99).padStart(7)} ${String(f.peakRssMb).padStart(9)} ${f.nodeCpuMs.toFixed(2).padStart(9)} ${f.pgCpuMs.toFixed(2).padStart(9)} ${(f.statements?.toFixed(1) ?? '-').padStart(6)} ${(f.roundTrips?.toFixed(1) ?? '-').padStart(6)} ${String(f.errors + f.non2xx).padStart(7)}`;
 console.log(`\nautocannon, ${connections} connections, ${duration}s (after ${warmup}s warm-up); ${commerce.info.orders} orders in the database`);
-console.log(`${'server'.padEnd(50)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'peak RSS'.padStart(9)} ${'errors'.padStart(7)}`);
+console.log(`${'server'.padEnd(50)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'peak RSS'.padStart(9)} ${'node ms'.padStart(9)} ${'pg ms'.padStart(9)} ${'stmts'.padStart(6)} ${'trips'.padStart(6)} ${'errors'.padStart(7)}`);
 for (const r of REVISIONS) console.log(row(`commerce-mcp get_order, ${r} (whole stack)`, ours[r]));
+if (twoTenants) console.log(row('commerce-mcp get_order, 2026-07-28, two tenants', twoTenants));
 for (const r of REVISIONS) console.log(row(`bare SDK v2 createMcpHandler, ${r}`, bareV2[r]));
 if (bareV1) console.log(row('bare SDK v1 stateless, 2025-11-25 (comparison)', bareV1));
 if (noLimits) console.log(row('commerce-mcp 2026-07-28 without rate limits (cost)', noLimits));
@@ -214,10 +302,24 @@ for (const r of REVISIONS) {
   console.log(`commerce-mcp ${r} p99: ${ours[r].p99} ms   target ≤ 50 ms ${ours[r].p99 <= 50 ? 'met' : 'NOT met'}`);
   console.log(`commerce-mcp ${r} peak RSS: ${ours[r].peakRssMb} MB (node process; PostgreSQL runs in its own processes)   target ≤ 200 MB ${ours[r].peakRssMb <= 200 ? 'met' : 'NOT met'}`);
 }
+for (const r of REVISIONS) {
+  const o = ours[r];
+  if (o.roundTrips !== undefined) console.log(`commerce-mcp ${r}: ${o.statements!.toFixed(1)} statements in ${o.roundTrips.toFixed(1)} round trips (socket writes to PostgreSQL) per call   target ≤ 2 round trips ${o.roundTrips <= 2 ? 'met' : 'NOT met'}`);
+}
+if (twoTenants) {
+  const ratio = ours['2026-07-28'].rps / twoTenants.rps;
+  console.log(`one tenant / the same load over two tenants (2026-07-28): ${ours['2026-07-28'].rps} / ${twoTenants.rps} = ${ratio.toFixed(2)}   target ≥ 0.90 ${ratio >= 0.9 ? 'met' : 'NOT met'}`);
+}
 if (noLimits) {
   const o = ours['2026-07-28'];
   console.log(`\ncost of the shared rate limits: ${o.rps} vs ${noLimits.rps} req/s without them (${Math.round((1 - o.rps / noLimits.rps) * 100)} % of throughput)`);
 }
 if (audit) {
-  console.log(`cost of the audit entry: RLS transaction (context + indexed read) ${audit.without} tx/s without, ${audit.with} tx/s with the hash-chained insert (${Math.round((1 - audit.with / audit.without) * 100)} % fewer)`);
+  console.log(`cost of the audit entry: RLS transaction (context + indexed read) ${audit.without} tx/s without, ${audit.with} tx/s with the audit insert (${Math.round((1 - audit.with / audit.without) * 100)} % fewer; the sealer links them after commit)`);
+  console.log(`audited writes of one tenant (micro-benchmark, ${connections} in flight): ${audit.with}/s   target ≥ 1500/s ${audit.with >= 1500 ? 'met' : 'NOT met'}`);
+}
+for (const r of REVISIONS) {
+  const o = ours[r];
+  const b = bareV2[r];
+  console.log(`commerce-mcp ${r} CPU per call: node ${o.nodeCpuMs.toFixed(2)} ms (bare v2 ${b.nodeCpuMs.toFixed(2)} ms; target ≤ bare ${o.nodeCpuMs <= b.nodeCpuMs ? 'met' : 'NOT met'}), PostgreSQL ${o.pgCpuMs.toFixed(2)} ms (target ≤ 1.00 ${o.pgCpuMs <= 1 ? 'met' : 'NOT met'})`);
 }

@@ -15,6 +15,7 @@ import { RateLimits } from './ratelimit/limits.js';
 import type { Services } from './services.js';
 import { TenantDirectory } from './tenants/directory.js';
 import { WebhookWorker } from './webhooks/worker.js';
+import { AuditSealer, openSealerPool } from './audit/sealer.js';
 
 export interface RunningService {
   config: Config;
@@ -117,6 +118,10 @@ export async function startService(config: Config, log: Logger = createLogger(co
   const webhookSql = config.webhooks.worker ? openWebhookPool(db.appUrl) : undefined;
   const webhookWorker = webhookSql ? new WebhookWorker({ sql: webhookSql, log, config, internalUrl }) : undefined;
   webhookWorker?.start();
+  // The audit sealer: every instance runs one; app.audit_seal's advisory lock lets one seal at a time.
+  const sealerSql = openSealerPool(db.appUrl);
+  const auditSealer = new AuditSealer(sealerSql, log);
+  auditSealer.start();
   let closing: Promise<void> | undefined;
   return {
     config, services, db, publicServer, internalServer, publicUrl, internalUrl, webhookWorker,
@@ -124,6 +129,8 @@ export async function startService(config: Config, log: Logger = createLogger(co
       closing ??= (async () => {
         await Promise.all([close(publicServer), close(internalServer), webhookWorker?.stop()]);
         await webhookSql?.end({ timeout: 2 });
+        await auditSealer.stop();
+        await sealerSql.end({ timeout: 2 });
         await closeDatabase();
       })();
       return closing;

@@ -1,12 +1,13 @@
 // R1–R8: PostgreSQL row-level security, checked through the deployment's database (local only,
 // --database-url). Catalogue checks as the owner; behaviour as the application role, every
 // transaction rolled back.
+import { sealAudit } from '../../src/audit/sealer.js';
 import { verifyAuditChain } from '../../src/audit/verify.js';
 import type { AttackContext } from '../context.js';
 import type { Actor, DatabaseProbe, TenantIds } from '../database.js';
 import { Checks, notApplicable, type AttackRow, type RowResult } from '../types.js';
 
-const SECURITY_DEFINER_ALLOWLIST = ['pending_approval_counts']; // migrations/README.md "Functions"
+const SECURITY_DEFINER_ALLOWLIST = ['pending_approval_counts', 'audit_seal']; // migrations/README.md "Functions"
 
 function withDatabase(run: (db: DatabaseProbe, ctx: AttackContext, c: Checks) => Promise<void>): (ctx: AttackContext) => Promise<RowResult> {
   return async (ctx) => {
@@ -193,6 +194,7 @@ export const r8: AttackRow = {
     } finally {
       await pool.end({ timeout: 2 });
     }
+    await sealAudit(db.owner); // entries are linked after commit (migrations/021); the tampering below needs a sealed one
     const before = await verifyAuditChain(db.owner, ctx.options.tenant);
     c.expect('the chain verifies before tampering', before.ok, `${before.entries} entries`);
     const tampered = await db.asOwner(async (tx) => {

@@ -115,7 +115,7 @@ export async function actionHistory(tx: Tx, tenantId: string, actionId: string):
     from audit_events e
     left join staff s on s.tenant_id = e.tenant_id and e.actor_kind = 'staff' and s.id::text = e.actor_id
     where e.tenant_id = ${tenantId} and e.detail->>'action_id' = ${actionId} and e.event like 'action.%'
-    order by e.seq limit 200`;
+    order by e.pos limit 200`;
   return rows.map((r) => ({ at: r.at.toISOString(), event: r.event, outcome: r.outcome, actor_kind: r.actor_kind, actor_name: r.actor_name,
     client_id: r.client_id, detail: r.detail ?? {} }));
 }

@@ -1,5 +1,6 @@
-// Appends one event to the tenant's hash-chained audit log (migrations/003_audit.sql). Runs inside
-// the caller's transaction, so an event and the effect it records commit or vanish together.
+// Appends one event to the tenant's hash-chained audit log (migrations/003_audit.sql, 021). Runs inside
+// the caller's transaction, so an event and the effect it records commit or vanish together. The
+// entry is inserted unlinked (no chain-head lock); the sealer (src/audit/sealer.ts) links it after commit.
 import type { Tx } from '../db/context.js';
 
 export interface AuditEvent {
@@ -47,9 +48,9 @@ export async function recordAudit(tx: Tx, e: AuditEvent): Promise<void> {
   const args = e.arguments === undefined ? null : tx.json(redact(e.arguments) as never);
   const detail = e.detail === undefined ? null : tx.json(redact(e.detail) as never);
   await tx`
-    insert into audit_events (tenant_id, seq, request_id, actor_kind, actor_id, client_id, token_id, event, tool,
-                              arguments, outcome, latency_ms, detail, prev_hash, hash)
-    values (${e.tenantId}, 0, ${e.requestId ?? null}, ${e.actorKind}, ${e.actorId ?? null}, ${e.clientId ?? null},
+    insert into audit_events (tenant_id, request_id, actor_kind, actor_id, client_id, token_id, event, tool,
+                              arguments, outcome, latency_ms, detail)
+    values (${e.tenantId}, ${e.requestId ?? null}, ${e.actorKind}, ${e.actorId ?? null}, ${e.clientId ?? null},
             ${e.tokenId ?? null}, ${e.event}, ${e.tool == null ? null : storableText(e.tool, 100)}, ${args}, ${e.outcome}, ${e.latencyMs ?? null},
-            ${detail}, '', '')`;
+            ${detail})`;
 }

@@ -15,6 +15,7 @@ import { createPreregisteredClient, type ClientAudience } from '../authz/clients
 import { isAllowedRedirectUri } from '../authz/checks/redirect-uri.js';
 import { TENANT_SLUG } from '../authz/resources.js';
 import { isStaffScope, parseScope, isCustomerScope, isServiceScope } from '../authz/scopes.js';
+import { sealAudit } from '../audit/sealer.js';
 import { exportAuditLog, verifyAuditChain } from '../audit/verify.js';
 import { hashPassword } from '../tenants/passwords.js';
 import { INGEST_SUBCOMMANDS } from './ingest.js';
@@ -200,11 +201,13 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
     summary: "checks the tenant's audit chain; exit status 1 and the first broken entry when it does not verify",
     async run(sql, { args: [slug], json, out }) {
       await tenantId(sql, slug);
+      await sealAudit(sql); // what is committed now joins the chain first (0 when the service's sealer is at it)
       const report = await verifyAuditChain(sql, slug!);
+      const pending = report.unsealed ? `; ${report.unsealed} entries not yet sealed (not verified)` : '';
       if (json) out(JSON.stringify(report, null, 2));
       else out(report.ok
-        ? `ok: ${report.entries} entries, chain intact`
-        : `BROKEN at entry ${report.firstBreak!.seq}: ${report.firstBreak!.problem} (${report.entries} entries read)`);
+        ? `ok: ${report.entries} entries, chain intact${pending}`
+        : `BROKEN at entry ${report.firstBreak!.seq}: ${report.firstBreak!.problem} (${report.entries} entries read)${pending}`);
       return report.ok ? 0 : 1;
     },
   },
@@ -212,6 +215,7 @@ export const ADMIN_SUBCOMMANDS: Subcommand[] = [
     name: 'audit export', args: '<tenant>', summary: "the tenant's audit log as JSON lines on standard output, oldest first",
     async run(sql, { args: [slug], out }) {
       await tenantId(sql, slug);
+      await sealAudit(sql);
       await exportAuditLog(sql, slug!, out);
     },
   },

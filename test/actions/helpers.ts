@@ -65,6 +65,6 @@ export async function refundableOrder(db: TestDatabase, tenantId: string, minCen
 
 export async function auditEvents(db: TestDatabase, tenantId: string, actionId: string): Promise<string[]> {
   const rows = await db.owner<{ event: string }[]>`
-    select event from audit_events where tenant_id = ${tenantId} and detail->>'action_id' = ${actionId} order by seq`;
+    select event from audit_events where tenant_id = ${tenantId} and detail->>'action_id' = ${actionId} order by pos`;
   return rows.map((r) => r.event);
 }

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { recordAudit } from '../../src/audit/record.js';
+import { sealAudit } from '../../src/audit/sealer.js';
 import { exportAuditLog, verifyAuditChain } from '../../src/audit/verify.js';
 import { runAdmin } from '../../src/cli/admin.js';
 import { withContext } from '../../src/db/context.js';
@@ -23,7 +24,11 @@ async function append(n: number, concurrently = false) {
       arguments: { query: `q${i}`, password: 'hunter2' } }));
   if (concurrently) await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
   else for (let i = 0; i < n; i++) await one(i);
+  await sealAudit(db.owner);
 }
+
+const staffCtx = (t: string, s: string) => ({ kind: 'staff' as const, tenantId: t, staffId: s, role: 'tenant_admin' as const });
+const entry = (t: string, s: string, tool: string) => ({ tenantId: t, event: 'tool.call', outcome: 'ok', actorKind: 'staff' as const, actorId: s, tool });
 
 test('R8 an untouched chain verifies, also when written concurrently', async () => {
   await append(5);
@@ -56,6 +61,7 @@ test('R8 a recomputed hash (forged entry) breaks the next link; a deletion is a 
     await withContext(fresh.app, { kind: 'staff', tenantId: t, staffId: s, role: 'tenant_admin' }, (tx) =>
       recordAudit(tx, { tenantId: t, event: 'tool.call', outcome: 'ok', actorKind: 'staff', actorId: s }));
   }
+  await sealAudit(fresh.owner);
   assert.equal((await verifyAuditChain(fresh.owner, 'globex')).ok, true);
   await fresh.owner`update audit_events e set outcome = 'denied' where tenant_id = ${t} and seq = 2`;
   await fresh.owner`update audit_events e set hash = app.audit_hash(e) where tenant_id = ${t} and seq = 2`;
@@ -69,6 +75,7 @@ test('R8 a recomputed hash (forged entry) breaks the next link; a deletion is a 
     await withContext(other.app, { kind: 'staff', tenantId: t2, staffId: s2, role: 'tenant_admin' }, (tx) =>
       recordAudit(tx, { tenantId: t2, event: 'tool.call', outcome: 'ok', actorKind: 'staff', actorId: s2 }));
   }
+  await sealAudit(other.owner);
   await other.owner`delete from audit_events where tenant_id = ${t2} and seq = 3`;
   assert.equal((await verifyAuditChain(other.owner, 'globex')).firstBreak?.problem, 'truncated');
 });
@@ -89,6 +96,7 @@ test('R8 the admin command verifies a chain (exit status 1 at a break) and expor
     await withContext(fresh.app, { kind: 'staff', tenantId: t, staffId: s, role: 'tenant_admin' }, (tx) =>
       recordAudit(tx, { tenantId: t, event: 'tool.call', outcome: 'ok', actorKind: 'staff', actorId: s }));
   }
+  await sealAudit(fresh.owner);
   const run = async (...argv: string[]) => { const out: string[] = []; const code = await runAdmin(fresh.owner, argv, (l) => out.push(l)); return { out, code }; };
   const intact = await run('audit', 'verify', 'acme');
   assert.match(intact.out[0]!, /^ok: \d+ entries, chain intact$/);
@@ -99,4 +107,65 @@ test('R8 the admin command verifies a chain (exit status 1 at a break) and expor
   const broken = await run('audit', 'verify', 'acme');
   assert.equal(broken.out[0], `BROKEN at entry 2: content_changed (${lines.length} entries read)`);
   assert.equal(broken.code, 1);
+});
+
+test('R8 the sealer links only committed entries, never past a transaction still in flight; verify says what is unsealed', async () => {
+  const fresh = await createTestDatabase();
+  const { id: t } = first(await fresh.owner<{ id: string }[]>`select id from tenants where slug = 'acme'`);
+  const { id: s } = first(await fresh.owner<{ id: string }[]>`select id from staff where tenant_id = ${t} limit 1`);
+  await sealAudit(fresh.owner);
+  const sealedBefore = (await verifyAuditChain(fresh.owner, 'acme')).entries;
+  // An entry inserted first (lowest position) by a transaction that stays open ...
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  let inserted!: () => void;
+  const insertedP = new Promise<void>((r) => { inserted = r; });
+  const inFlight = withContext(fresh.app, staffCtx(t, s), async (tx) => {
+    await recordAudit(tx, entry(t, s, 'in_flight'));
+    inserted();
+    await held;
+  });
+  await insertedP;
+  // ... then two that commit, and one that rolls back.
+  for (const tool of ['after_1', 'after_2']) await withContext(fresh.app, staffCtx(t, s), (tx) => recordAudit(tx, entry(t, s, tool)));
+  await assert.rejects(withContext(fresh.app, staffCtx(t, s), async (tx) => { await recordAudit(tx, entry(t, s, 'rolled_back')); throw new Error('undo'); }), /undo/);
+  // Nothing is sealed past the open transaction (it might still commit below them); the committed ones are reported unsealed.
+  assert.equal(await sealAudit(fresh.owner), 0);
+  const waiting = await verifyAuditChain(fresh.owner, 'acme');
+  assert.equal(waiting.ok, true);
+  assert.equal(waiting.entries, sealedBefore);
+  assert.equal(waiting.unsealed, 2);
+  release();
+  await inFlight;
+  assert.equal(await sealAudit(fresh.owner), 3);
+  const done = await verifyAuditChain(fresh.owner, 'acme');
+  assert.deepEqual([done.ok, done.entries, done.unsealed], [true, sealedBefore + 3, 0]);
+  const tools = await fresh.owner<{ tool: string }[]>`select tool from audit_events where tenant_id = ${t} and seq > ${sealedBefore} order by seq`;
+  assert.deepEqual(tools.map((r) => r.tool), ['in_flight', 'after_1', 'after_2'], 'linked in insert order; the rolled-back entry never appears');
+  // The application role cannot link (or forge links) itself: its link fields are dropped on insert, and it cannot update.
+  await withContext(fresh.app, staffCtx(t, s), (tx) => tx`insert into audit_events (tenant_id, seq, actor_kind, event, outcome, prev_hash, hash)
+    values (${t}, 999, 'staff', 'forged', 'ok', 'x', 'y')`);
+  const [forged] = await fresh.owner<{ seq: string | null; hash: string | null }[]>`select seq, hash from audit_events where event = 'forged'`;
+  assert.deepEqual(forged, { seq: null, hash: null });
+  await assert.rejects(withContext(fresh.app, staffCtx(t, s), (tx) => tx`update audit_events set seq = 1 where event = 'forged'`), /permission denied/);
+  await assert.rejects(withContext(fresh.app, staffCtx(t, s), (tx) => tx`update audit_chain_heads set seq = 1`), /permission denied/);
+});
+
+test('R8 two sealers at once: one seals, the other returns 0 (advisory lock), the chain stays linear', async () => {
+  await append(30, true);
+  const unsealed = await Promise.all(Array.from({ length: 10 }, () => withContext(db.app, staffCtx(tenantId, staffId), (tx) => recordAudit(tx, entry(tenantId, staffId, 'race')))));
+  assert.equal(unsealed.length, 10);
+  const other = await db.owner.reserve();
+  try {
+    await other`begin`;
+    const [held] = await other<{ n: number }[]>`select app.audit_seal(5000) as n`; // holds the lock until commit
+    assert.equal(held!.n, 10);
+    const [blocked] = await db.owner<{ n: number }[]>`select app.audit_seal(5000) as n`;
+    assert.equal(blocked!.n, 0);
+    await other`commit`;
+  } finally {
+    other.release();
+  }
+  const report = await verifyAuditChain(db.owner, 'acme');
+  assert.equal(report.unsealed, 0);
 });

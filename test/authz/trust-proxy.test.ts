@@ -29,7 +29,7 @@ async function signInForm(svc: TestService) {
 
 async function recordedAddresses(svc: TestService): Promise<string[]> {
   const rows = await svc.database.owner<{ ip: string }[]>`
-    select detail->>'ip' as ip from audit_events where event = 'auth.login_failed' order by seq`;
+    select detail->>'ip' as ip from audit_events where event = 'auth.login_failed' order by pos`;
   return [...new Set(rows.map((r) => r.ip))];
 }
 

@@ -147,7 +147,7 @@ describe('isolation by persona', () => {
 
 describe('R4 R5 R7 schema hygiene', () => {
   test('R4 SECURITY DEFINER functions: none outside the reviewed allowlist, each with fixed search_path and no PUBLIC execute', async () => {
-    const ALLOWLIST = ['pending_approval_counts']; // migrations/010_ops.sql: counts for metrics
+    const ALLOWLIST = ['pending_approval_counts', 'audit_seal']; // 010: counts for metrics; 021: the audit sealer
     const rows = await db.owner<{ proname: string; proconfig: string[] | null; public_exec: boolean }[]>`
       select p.proname, p.proconfig, has_function_privilege('public', p.oid, 'execute') as public_exec
       from pg_proc p join pg_namespace n on n.oid = p.pronamespace

@@ -22,6 +22,7 @@ import { resourceFor } from '../../src/authz/resources.js';
 import { loadConfig } from '../../src/config.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
 import { createLogger } from '../../src/log.js';
+import { sealAudit } from '../../src/audit/sealer.js';
 import { verifyAuditChain } from '../../src/audit/verify.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { issueTestToken } from '../support/tokens.js';
@@ -278,6 +279,8 @@ test('F1: PostgreSQL restarted under load: no crash, no hang, clean errors, reco
   const [reservedAfter] = await db<{ n: string }[]>`select coalesce(sum(reserved), 0)::text as n from stock_levels where tenant_id = ${acme!.id} and product_id = ${product.id}`;
   const orderedQty = fresh.reduce((n, o) => n + o.line_qty, 0);
   assert.equal(Number(reservedAfter!.n) - Number(reservedBefore!.n), orderedQty, 'stock reserved exactly for the orders placed');
+  await sealAudit(db);
   const chain = await verifyAuditChain(db, 'acme');
   assert.ok(chain.ok, `audit chain intact across the restart: ${JSON.stringify(chain.firstBreak)}`);
+  assert.equal(chain.unsealed, 0, 'every committed entry got its place in the chain across the restart');
 });

@@ -186,8 +186,8 @@ describe('reports', () => {
     assert.equal(uploads[0]!.detail.accepted, CHUNK + 5);
     const chunks = await svc.database.owner<{ detail: { accepted: number } }[]>`
       select detail from audit_events where tenant_id = ${acmeId} and event = 'ingest.chunk' and token_id = ${uploads[0]!.token_id}
-      and seq > (select max(seq) from audit_events where tenant_id = ${acmeId} and event = 'ingest.upload' and detail->>'sha256' <> ${sha})
-      order by seq`;
+      and pos > (select max(pos) from audit_events where tenant_id = ${acmeId} and event = 'ingest.upload' and detail->>'sha256' <> ${sha})
+      order by pos`;
     assert.deepEqual(chunks.map((c) => c.detail.accepted), [CHUNK, 5]);
   });
 });

@@ -77,5 +77,5 @@ export function text(result: unknown): string {
 
 export async function auditRows(sql: postgres.Sql, tokenId: string) {
   return sql<{ tool: string | null; outcome: string; event: string; detail: unknown; arguments: unknown }[]>`
-    select tool, outcome, event, detail, arguments from audit_events where token_id = ${tokenId} order by seq`;
+    select tool, outcome, event, detail, arguments from audit_events where token_id = ${tokenId} order by pos`;
 }

@@ -156,7 +156,7 @@ describe('carrier events move shipments', () => {
     assert.equal(mine.late_cause_code, 'weather');
     assert.equal(mine.late_cause, 'Storm closed the Rotterdam hub; parcels held for 24 hours');
     const [audit] = await s.database.owner<{ actor_kind: string; detail: { event_id: string } }[]>`
-      select actor_kind, detail from audit_events where tenant_id = ${shipment.tenant_id} and event = 'carrier.event' order by seq desc limit 1`;
+      select actor_kind, detail from audit_events where tenant_id = ${shipment.tenant_id} and event = 'carrier.event' order by pos desc limit 1`;
     assert.equal(audit!.actor_kind, 'system');
     assert.equal(audit!.detail.event_id, 'evt-exception-1');
   });

@@ -407,10 +407,10 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
     const switched = setRequestContext(tx, c.actor!);
     switched.catch(() => {});
     if (readOnlyCall(set, c.classified)) {
-      // A read changes nothing but the audit log. Its commit need not wait for the WAL flush while it
-      // holds the tenant's audit-chain lock (that wait serialises every call of the tenant behind one
-      // fsync). A database crash can lose the newest read entries, never a write's: writes keep
-      // synchronous commit.
+      // A read changes nothing but the audit log. Its commit need not wait for the WAL flush (the
+      // connection would idle through an fsync per call). A database crash can lose the newest read
+      // entries, never a write's: writes keep synchronous commit. The entry is sealed into the chain
+      // after commit (migrations/021); a lost unsealed read entry leaves no gap in the chain.
       void tx`set local synchronous_commit = off`.catch(() => {});
     }
     return switched;
@@ -438,8 +438,7 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
     await switched;
     if (c.record.failure) throw c.record.failure;
     if (!c.record.tool) return { status: answer.status, body: answer.body };
-    // The audit entry and COMMIT leave together: the tenant's audit chain head stays locked only
-    // while PostgreSQL works, not across a round trip to us. Should the insert fail, PostgreSQL turns
+    // The audit entry and COMMIT leave together, one round trip. Should the insert fail, PostgreSQL turns
     // that COMMIT into a rollback; `audited` rejects and the client gets an error, so an effect is
     // never kept (or reported) without its audit entry.
     const audited = audit(tx, c);
