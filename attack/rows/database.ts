@@ -1,7 +1,6 @@
 // R1–R8: PostgreSQL row-level security, checked through the deployment's database (local only,
 // --database-url). Catalogue checks as the owner; behaviour as the application role, every
 // transaction rolled back.
-import { sealAudit } from '../../src/audit/sealer.js';
 import { verifyAuditChain } from '../../src/audit/verify.js';
 import type { AttackContext } from '../context.js';
 import type { Actor, DatabaseProbe, TenantIds } from '../database.js';
@@ -194,7 +193,9 @@ export const r8: AttackRow = {
     } finally {
       await pool.end({ timeout: 2 });
     }
-    await sealAudit(db.owner); // entries are linked after commit (migrations/021); the tampering below needs a sealed one
+    // Entries are linked after commit by app.audit_seal (migrations/README.md, 021); the tampering
+    // below needs a sealed one, so the row seals what is committed, as the operator's verify does.
+    while ((await db.owner<{ n: number }[]>`select app.audit_seal(5000) as n`)[0]!.n === 5000);
     const before = await verifyAuditChain(db.owner, ctx.options.tenant);
     c.expect('the chain verifies before tampering', before.ok, `${before.entries} entries`);
     const tampered = await db.asOwner(async (tx) => {
