@@ -16,8 +16,9 @@ import { ALL_SERVICE_SCOPES } from '../authz/scopes.js';
 import { DatabaseBusy, withContext, type Tx } from '../db/context.js';
 import { isDatabaseUnavailable } from '../db/errors.js';
 import { budgetOverrides, rateLimitHeaders, RateLimitStoreUnavailable } from '../ratelimit/limits.js';
-import { challengeHeader, presentedBearer, type Challenge } from '../servers/mcp/bearer.js';
-import { allowedHostsFor, hasQueryToken, isAllowedHost } from '../servers/mcp/http-checks.js';
+import type { Challenge } from '../servers/mcp/bearer.js';
+import { bearerSteps, sendChallenge as sendBearerChallenge, sendJson } from '../servers/mcp/bearer-steps.js';
+import { allowedHostsFor, isAllowedHost } from '../servers/mcp/http-checks.js';
 import type { Services } from '../services.js';
 import type { Tenant } from '../tenants/directory.js';
 import { ingestNdjson } from './upload.js';
@@ -38,24 +39,15 @@ interface Locals {
 }
 
 const locals = (res: Response) => res.locals as Locals;
-
-function sendJson(res: Response, status: number, body: unknown, headers?: Record<string, string>): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers });
-  res.end(JSON.stringify(body));
-}
+const CLOSE = { Connection: 'close' };
 
 /** A refusal before the body is read: the connection closes rather than reading an upload for nothing. */
 function refuse(res: Response, status: number, error: string, description: string, headers: Record<string, string> = {}): void {
   sendJson(res, status, { error, error_description: description }, { Connection: 'close', ...headers });
 }
 
-function sendChallenge(res: Response, c: Challenge): void {
-  const body: Record<string, string> = {};
-  if (c.error) body.error = c.error;
-  if (c.description) body.error_description = c.description;
-  sendJson(res, c.status === 403 ? 403 : c.error === 'invalid_request' ? 400 : 401, body,
-    { 'WWW-Authenticate': challengeHeader(c), Connection: 'close' });
-}
+/** Every challenge closes the connection too: an upload is not read for nothing. */
+const sendChallenge = (res: Response, c: Challenge) => sendBearerChallenge(res, c, CLOSE);
 
 /** RFC 6750 §2.1 with RFC 8707: a live token of this tenant, for this resource, of a service client. */
 export async function verifyIngestToken(tx: Tx, token: string, tenantId: string, resource: string): Promise<{ ok: true; token: VerifiedToken } | { ok: false; description: string }> {
@@ -96,26 +88,7 @@ export function ingestEndpoint(services: Services): Router {
     refuse(res, 405, 'method_not_allowed', 'POST an NDJSON body', { Allow: 'POST' });
   };
 
-  const refuseQueryToken: RequestHandler = (req, res, next) => {
-    const q = req.url.indexOf('?');
-    if (q >= 0 && hasQueryToken(req.url.slice(q + 1))) {
-      return sendChallenge(res, { status: 401, error: 'invalid_request', scope: challengeScope, resourceMetadata: locals(res).metadataUrl,
-        description: 'Send the access token in the Authorization header, never in the URL' });
-    }
-    next();
-  };
-
-  /** RFC 6750 §3.1: no credentials → a challenge without an error code; garbage → invalid_token. */
-  const requireBearer: RequestHandler = (req, res, next) => {
-    const presented = presentedBearer(req.headers.authorization);
-    const { metadataUrl } = locals(res);
-    if (presented.kind === 'missing') return sendChallenge(res, { status: 401, scope: challengeScope, resourceMetadata: metadataUrl });
-    if (presented.kind === 'malformed') {
-      return sendChallenge(res, { status: 401, error: 'invalid_token', description: 'Malformed bearer token', scope: challengeScope, resourceMetadata: metadataUrl });
-    }
-    res.locals.token = presented.token;
-    next();
-  };
+  const { refuseQueryToken, requireBearer } = bearerSteps(challengeScope, CLOSE);
 
   const checkMediaType: RequestHandler = (req, res, next) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();

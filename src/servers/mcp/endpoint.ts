@@ -21,11 +21,12 @@ import { isDatabaseUnavailable } from '../../db/errors.js';
 import { budgetName, budgetOverrides, rateLimitHeaders, RateLimitStoreUnavailable } from '../../ratelimit/limits.js';
 import type { Services } from '../../services.js';
 import type { Tenant } from '../../tenants/directory.js';
-import { challengeHeader, presentedBearer, verifyAccessToken, type Challenge } from './bearer.js';
+import { verifyAccessToken, type Challenge } from './bearer.js';
+import { bearerSteps, sendChallenge, sendJson } from './bearer-steps.js';
 import { findResource, type CapabilitySet, type SubjectActor } from './capability.js';
 import { DATA_METHODS, dispatch } from './dispatch.js';
 import {
-  acceptsMcpResponses, allowedHostsFor, allowedOriginsFor, classifyMessage, exceedsDepth, hasQueryToken,
+  acceptsMcpResponses, allowedHostsFor, allowedOriginsFor, classifyMessage, exceedsDepth,
   isAllowedHost, isAllowedOrigin, isJsonContentType, isSupportedProtocolVersion,
   MAX_BODY_BYTES, MAX_JSON_DEPTH, type IncomingMessage,
 } from './http-checks.js';
@@ -78,22 +79,9 @@ function locals(res: Response): Locals {
   return res.locals as Locals;
 }
 
-function sendJson(res: Response, status: number, body: unknown, headers?: Record<string, string>): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers });
-  res.end(text);
-}
-
 /** A transport-level refusal, rendered as a JSON-RPC error object (as the SDK transport does). */
 function sendRpcError(res: Response, status: number, code: number, message: string, headers?: Record<string, string>): void {
   sendJson(res, status, { jsonrpc: '2.0', id: null, error: { code, message } }, headers);
-}
-
-function sendChallenge(res: Response, c: Challenge): void {
-  const body: Record<string, string> = {};
-  if (c.error) body.error = c.error;
-  if (c.description) body.error_description = c.description;
-  sendJson(res, c.status === 403 ? 403 : c.error === 'invalid_request' ? 400 : 401, body, { 'WWW-Authenticate': challengeHeader(c) });
 }
 
 /**
@@ -207,31 +195,7 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
     sendRpcError(res, 405, -32000, 'Method not allowed: this endpoint is stateless and takes POST only', { Allow: 'POST' });
   };
 
-  const refuseQueryToken: RequestHandler = (req, res, next) => {
-    const q = req.url.indexOf('?');
-    if (q >= 0 && hasQueryToken(req.url.slice(q + 1))) {
-      const { metadataUrl } = locals(res);
-      return sendChallenge(res, {
-        status: 401, error: 'invalid_request', scope: challengeScope, resourceMetadata: metadataUrl,
-        description: 'Send the access token in the Authorization header, never in the URL',
-      });
-    }
-    next();
-  };
-
-  /** RFC 6750 §3.1: no credentials → a challenge without an error code; garbage → invalid_token. */
-  const requireBearer: RequestHandler = (req, res, next) => {
-    const presented = presentedBearer(req.headers.authorization);
-    const { metadataUrl } = locals(res);
-    if (presented.kind === 'missing') return sendChallenge(res, { status: 401, scope: challengeScope, resourceMetadata: metadataUrl });
-    if (presented.kind === 'malformed') {
-      return sendChallenge(res, {
-        status: 401, error: 'invalid_token', description: 'Malformed bearer token', scope: challengeScope, resourceMetadata: metadataUrl,
-      });
-    }
-    res.locals.token = presented.token;
-    next();
-  };
+  const { refuseQueryToken, requireBearer } = bearerSteps(challengeScope);
 
   /**
    * M8: MCP-Protocol-Version, when sent, must be one we speak (MCP 2026-07-28:
