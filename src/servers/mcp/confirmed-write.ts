@@ -23,10 +23,21 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { requestHash } from '../../idempotency.js';
 import { hashSecret } from '../../authz/tokens.js';
+import type { Tx } from '../../db/context.js';
 import { InputRequired, ToolError, type CallContext } from './capability.js';
 import { confirmationAnswer, confirmationElicitation, CONFIRM_KEY } from './interaction.js';
 import { openRequestState, sealRequestState, type Principal, type StateBinding } from './request-state.js';
 
+
+/** Claims an idempotency key for this request; false when another call holds it (it waits here until that one commits). */
+async function claimKey(tx: Tx, k: { tenantId: string; subject: string; key: string; tool: string; hash: string }): Promise<boolean> {
+  const claimed = await tx`
+    insert into idempotency_keys (tenant_id, subject, key, tool, request_hash)
+    values (${k.tenantId}, ${k.subject}, ${k.key}, ${k.tool}, ${k.hash})
+    on conflict do nothing
+    returning key`;
+  return claimed.length > 0;
+}
 export const CONFIRMATION_TTL_SECONDS = 300;
 
 export interface ConfirmationRequired {
@@ -133,12 +144,7 @@ export async function confirmedWrite<O extends Record<string, unknown>>(
   }
 
   // Claim the key first: a parallel duplicate blocks here until we commit, then returns our result.
-  const claimed = await tx`
-    insert into idempotency_keys (tenant_id, subject, key, tool, request_hash)
-    values (${tenantId}, ${subject}, ${key}, ${w.tool}, ${hash})
-    on conflict do nothing
-    returning key`;
-  if (claimed.length === 0) {
+  if (!(await claimKey(tx, { tenantId, subject, key, tool: w.tool, hash }))) {
     const first = await firstResult();
     if (first) return first;
     throw new ToolError('A request with this idempotency_key is still in progress: retry shortly', 'conflict');
@@ -201,12 +207,7 @@ async function confirmInBand<O extends Record<string, unknown>>(
 
   // Claim the key first: a parallel duplicate blocks here until we commit, then returns our result.
   const key = w.args.idempotency_key;
-  const claimed = await tx`
-    insert into idempotency_keys (tenant_id, subject, key, tool, request_hash)
-    values (${tenantId}, ${subject}, ${key}, ${w.tool}, ${hash})
-    on conflict do nothing
-    returning key`;
-  if (claimed.length === 0) {
+  if (!(await claimKey(tx, { tenantId, subject, key, tool: w.tool, hash }))) {
     const [row] = await tx<{ response: O | null }[]>`
       select response from idempotency_keys where tenant_id = ${tenantId} and subject = ${subject} and key = ${key}
         and tool = ${w.tool} and request_hash = ${hash}`;
