@@ -131,6 +131,9 @@ export async function startService(config: Config, log: Logger = createLogger(co
         await webhookSql?.end({ timeout: 2 });
         await auditSealer.stop();
         await sealerSql.end({ timeout: 2 });
+        // The budget slices this instance still holds go back to their windows (best effort: a
+        // store that cannot answer now keeps them until the window ends).
+        await services.rateLimits.release().catch((error: unknown) => log.warn({ err: error }, 'budget slices not given back'));
         await closeDatabase();
       })();
       return closing;

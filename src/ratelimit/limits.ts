@@ -7,8 +7,9 @@
 //
 // The authorization server's per-IP and per-account throttles (src/authz/throttle.ts) draw their
 // limiters from here too (rate-limiter-flexible on the shared table rate_limit_buckets).
-// Everything is counted in the shared PostgreSQL store so limits hold across instances (F5); an
-// in-memory first line only sheds calls already known to be over a budget. If the store is
+// Everything is counted in the shared PostgreSQL store so limits hold across instances (F5): each
+// instance leases slices of a budget there and spends them here (src/ratelimit/windows.ts); an
+// in-memory first line sheds calls already known to be over a budget. If the store is
 // unreachable, calls fail closed.
 import { RateLimiterMemory, RateLimiterPostgres, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { z } from 'zod';
@@ -198,6 +199,16 @@ export class RateLimits {
       this.#limiters.set(id, limiter);
     }
     return limiter;
+  }
+
+  /** Points of a budget key this instance holds leased and unspent (tests account leased = accepted + held). */
+  held(key: string): number {
+    return this.#windows.held(key);
+  }
+
+  /** At shutdown: the slices this instance holds go back to the shared store. */
+  async release(): Promise<void> {
+    if (this.#store === 'postgres') await this.#windows.release();
   }
 
   /**

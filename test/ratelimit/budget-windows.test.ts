@@ -10,7 +10,7 @@ import { createTestDatabase, onCleanup } from '../support/database.js';
 
 const budget = (points: number) => ({ points, durationSeconds: 60 });
 
-test('F5 A9 A10 many calls at once from two instances: every budget exact, and refused calls charge nothing', async () => {
+test('F5 A9 A10 many calls at once from two instances leasing slices: every budget exact, and refused calls charge nothing', async () => {
   const db = await createTestDatabase();
   const pools = [openRateLimitPool(db.appUrl), openRateLimitPool(db.appUrl)];
   onCleanup(() => Promise.all(pools.map((p) => p.end({ timeout: 1 }))));
@@ -29,21 +29,22 @@ test('F5 A9 A10 many calls at once from two instances: every budget exact, and r
   const decisions = [...first, ...second];
   const all = [...calls, ...calls];
   const sum = (pick: (c: Call) => boolean) => all.reduce((n, c, i) => n + (decisions[i]!.allowed && pick(c) ? c.weight : 0), 0);
+  // The store counts what it leased: every point an instance accepted, plus what the four
+  // instances still hold unspent (src/ratelimit/windows.ts). Exactly, for every budget.
   const rows = await db.owner<{ key: string; points: number }[]>`select key, points from mcp_budget_windows where key like 't:tenant-x:%'`;
   const points = new Map(rows.map((r) => [r.key, r.points]));
-  assert.equal(points.get('t:tenant-x:customer'), sum(() => true), 'tenant: exactly the accepted calls');
-  assert.ok(sum(() => true) <= 120, `never more than the tenant budget: ${sum(() => true)}`);
-  assert.equal(points.get('t:tenant-x:customer:client:client-x'), sum(() => true), 'client: exactly the accepted calls');
-  for (let p = 0; p < 4; p++) {
-    const spent = sum((c) => c.subjectId === `person-${p}`);
-    assert.equal(points.get(`t:tenant-x:customer:subject:person-${p}`) ?? 0, spent, `person ${p}: exactly their accepted calls`);
-    assert.ok(spent <= 50);
-  }
-  for (let t = 0; t < 12; t++) {
-    const spent = sum((c) => c.tokenId === `token-${t}`);
-    assert.equal(points.get(`t:tenant-x:token:token-${t}`) ?? 0, spent, `token ${t}: exactly its accepted calls`);
-    assert.ok(spent <= 20);
-  }
+  const held = (key: string) => [...instances, ...again].reduce((n, rl) => n + rl.held(key), 0);
+  const exact = (key: string, accepted: number, cap: number, what: string) => {
+    assert.equal(points.get(key) ?? 0, accepted + held(key), `${what}: leased = accepted + held`);
+    assert.ok(accepted <= cap, `${what}: never more than its budget (${accepted} of ${cap})`);
+  };
+  exact('t:tenant-x:customer', sum(() => true), 120, 'tenant');
+  exact('t:tenant-x:customer:client:client-x', sum(() => true), 2000, 'client');
+  for (let p = 0; p < 4; p++) exact(`t:tenant-x:customer:subject:person-${p}`, sum((c) => c.subjectId === `person-${p}`), 50, `person ${p}`);
+  for (let t = 0; t < 12; t++) exact(`t:tenant-x:token:token-${t}`, sum((c) => c.tokenId === `token-${t}`), 20, `token ${t}`);
+  // The first round alone stays within the first budgets.
+  const firstSum = calls.reduce((n, c, i) => n + (first[i]!.allowed ? c.weight : 0), 0);
+  assert.ok(firstSum <= 60, `the first round within the first tenant budget: ${firstSum}`);
   assert.ok(decisions.filter((d) => !d.allowed).length >= 800 - 120, 'most calls were refused');
   assert.ok(second.some((d) => d.allowed), 'the second round was decided by the store, not only refused');
 });
@@ -78,4 +79,44 @@ test('ended windows are swept; a swept budget starts a new window when next used
   const again = await windows.spend([{ key: 'old', cost: 3, cap: 3, windowMs: 60_000 }, { key: 'current', cost: 1, cap: 3, windowMs: 60_000 }]);
   assert.equal(again.charged, true);
   assert.deepEqual(again.states.map((s) => s.spent), [3, 2]);
+});
+
+test('F5 a slice held under one cap is given back when the cap changes, and at shutdown', async () => {
+  const db = await createTestDatabase();
+  const sql = openRateLimitPool(db.appUrl);
+  onCleanup(() => sql.end({ timeout: 1 }));
+  const windows = new PostgresWindows(sql);
+  const leased = async () => (await db.owner<{ points: number }[]>`select points from mcp_budget_windows where key = 'k'`)[0]?.points ?? 0;
+  const charge = (cap: number) => [{ key: 'k', cost: 1, cap, windowMs: 60_000 }];
+  assert.equal((await windows.spend(charge(100))).charged, true);
+  assert.ok(windows.held('k') > 0, 'a slice beyond the call is held');
+  assert.equal(await leased(), 1 + windows.held('k'), 'leased = accepted + held');
+  // The tenant lowers the budget to 5: the slice leased under 100 goes back, the 1 point spent stays.
+  const under5 = [];
+  for (let i = 0; i < 6; i++) under5.push((await windows.spend(charge(5))).charged);
+  assert.deepEqual(under5, [true, true, true, true, false, false], 'exactly 4 more under the new cap of 5, not one more');
+  assert.equal(await leased(), 5);
+  // At shutdown what is held goes back: leased = accepted.
+  const w2 = new PostgresWindows(sql);
+  assert.equal((await w2.spend([{ key: 'j', cost: 1, cap: 1000, windowMs: 60_000 }])).charged, true);
+  assert.ok(w2.held('j') > 0);
+  await w2.release();
+  assert.equal(w2.held('j'), 0);
+  assert.equal((await db.owner<{ points: number }[]>`select points from mcp_budget_windows where key = 'j'`)[0]!.points, 1, 'only the accepted call stays leased');
+});
+
+test('F5 a slice is never spent after its window: the next window starts from the store', async () => {
+  const db = await createTestDatabase();
+  const sql = openRateLimitPool(db.appUrl);
+  onCleanup(() => sql.end({ timeout: 1 }));
+  const windows = new PostgresWindows(sql);
+  const charge = [{ key: 'w', cost: 1, cap: 50, windowMs: 300 }];
+  assert.equal((await windows.spend(charge)).charged, true);
+  const heldBefore = windows.held('w');
+  assert.ok(heldBefore > 0);
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(windows.held('w'), 0, 'the old slice is not usable once its window has ended');
+  assert.equal((await windows.spend(charge)).charged, true);
+  const [row] = await db.owner<{ points: number }[]>`select points from mcp_budget_windows where key = 'w'`;
+  assert.equal(row!.points, 1 + windows.held('w'), 'the new window counts only what was leased in it');
 });

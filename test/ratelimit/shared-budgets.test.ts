@@ -23,11 +23,15 @@ async function statuses(n: number, send: () => Promise<{ status: number }>): Pro
 
 const times = (n: number, status: number) => Array.from({ length: n }, () => status);
 
-/** Points spent in each budget window of a tenant, by the part of the key after the tenant id. */
+/**
+ * Points spent in each budget window of a tenant, by the part of the key after the tenant id: what
+ * the shared store has leased in the window less what the instance still holds unspent
+ * (src/ratelimit/windows.ts), i.e. exactly the points of the calls it accepted.
+ */
 async function windows(s: TestService, slug: string): Promise<Map<string, number>> {
   const rows = await s.database.owner<{ key: string; points: number }[]>`
     select w.key, w.points from mcp_budget_windows w, tenants t where t.slug = ${slug} and w.key like 't:' || t.id || '%'`;
-  return new Map(rows.map((r) => [r.key.replace(/^t:[0-9a-f-]+:?/, ''), r.points]));
+  return new Map(rows.map((r) => [r.key.replace(/^t:[0-9a-f-]+:?/, ''), r.points - s.services.rateLimits.held(r.key)]));
 }
 
 test('A9 a call refused by its token budget spends nothing of the subject, client or tenant budgets', async () => {
