@@ -47,10 +47,15 @@ export function redact(value: unknown, depth = 0): unknown {
 export async function recordAudit(tx: Tx, e: AuditEvent): Promise<void> {
   const args = e.arguments === undefined ? null : tx.json(redact(e.arguments) as never);
   const detail = e.detail === undefined ? null : tx.json(redact(e.detail) as never);
-  await tx`
+  // The entry (its position, transaction and time are the table's defaults), then its place in the
+  // sealer's queue (migrations/025): both in the caller's transaction, sent together (one flight).
+  const entry = tx`
     insert into audit_events (tenant_id, request_id, actor_kind, actor_id, client_id, token_id, event, tool,
                               arguments, outcome, latency_ms, detail)
     values (${e.tenantId}, ${e.requestId ?? null}, ${e.actorKind}, ${e.actorId ?? null}, ${e.clientId ?? null},
             ${e.tokenId ?? null}, ${e.event}, ${e.tool == null ? null : storableText(e.tool, 100)}, ${args}, ${e.outcome}, ${e.latencyMs ?? null},
             ${detail})`;
+  const queued = tx`insert into audit_unsealed (tenant_id, pos) values (${e.tenantId}, currval('audit_events_pos'))`;
+  // postgres.js sends a query when it is first awaited: Promise.all sends the entry, then the queue row.
+  await Promise.all([entry, queued]);
 }

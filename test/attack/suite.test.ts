@@ -153,10 +153,6 @@ describe('attack suite against a fresh service', () => {
       assert.ok(json.cleanup.removed.some((e) => e.kind === kind), `removed: ${kind}`);
     }
   });
-
-  test('the suite stays small in time', () => {
-    assert.ok(report.durationMs < 120_000, `${report.durationMs} ms`);
-  });
 });
 
 describe('federation rows against a development service that may reach a loopback upstream', () => {

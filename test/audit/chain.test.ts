@@ -109,7 +109,7 @@ test('R8 the admin command verifies a chain (exit status 1 at a break) and expor
   assert.equal(broken.code, 1);
 });
 
-test('R8 the sealer links only committed entries, never past a transaction still in flight; verify says what is unsealed', async () => {
+test('R8 the sealer links only committed entries: one still in flight is appended when it commits; verify says what is unsealed', async () => {
   const fresh = await createTestDatabase();
   const { id: t } = first(await fresh.owner<{ id: string }[]>`select id from tenants where slug = 'acme'`);
   const { id: s } = first(await fresh.owner<{ id: string }[]>`select id from staff where tenant_id = ${t} limit 1`);
@@ -129,23 +129,30 @@ test('R8 the sealer links only committed entries, never past a transaction still
   // ... then two that commit, and one that rolls back.
   for (const tool of ['after_1', 'after_2']) await withContext(fresh.app, staffCtx(t, s), (tx) => recordAudit(tx, entry(t, s, tool)));
   await assert.rejects(withContext(fresh.app, staffCtx(t, s), async (tx) => { await recordAudit(tx, entry(t, s, 'rolled_back')); throw new Error('undo'); }), /undo/);
-  // Nothing is sealed past the open transaction (it might still commit below them); the committed ones are reported unsealed.
-  assert.equal(await sealAudit(fresh.owner), 0);
+  // The running sealer leaves entries younger than its minimum age: verify reports the two committed ones unsealed.
+  assert.equal(await sealAudit(fresh.owner, 60_000), 0);
   const waiting = await verifyAuditChain(fresh.owner, 'acme');
-  assert.equal(waiting.ok, true);
-  assert.equal(waiting.entries, sealedBefore);
-  assert.equal(waiting.unsealed, 2);
+  assert.deepEqual([waiting.ok, waiting.entries, waiting.unsealed], [true, sealedBefore, 2]);
+  // Sealing what is committed: the two, not the one in flight, nor the rolled-back one.
+  assert.equal(await sealAudit(fresh.owner), 2);
   release();
   await inFlight;
-  assert.equal(await sealAudit(fresh.owner), 3);
+  assert.equal(await sealAudit(fresh.owner), 1, 'the late one joins when it commits');
   const done = await verifyAuditChain(fresh.owner, 'acme');
   assert.deepEqual([done.ok, done.entries, done.unsealed], [true, sealedBefore + 3, 0]);
   const tools = await fresh.owner<{ tool: string }[]>`select tool from audit_events where tenant_id = ${t} and seq > ${sealedBefore} order by seq`;
-  assert.deepEqual(tools.map((r) => r.tool), ['in_flight', 'after_1', 'after_2'], 'linked in insert order; the rolled-back entry never appears');
-  // The application role cannot link (or forge links) itself: its link fields are dropped on insert, and it cannot update.
-  await withContext(fresh.app, staffCtx(t, s), (tx) => tx`insert into audit_events (tenant_id, seq, actor_kind, event, outcome, prev_hash, hash)
-    values (${t}, 999, 'staff', 'forged', 'ok', 'x', 'y')`);
-  const [forged] = await fresh.owner<{ seq: string | null; hash: string | null }[]>`select seq, hash from audit_events where event = 'forged'`;
+  assert.deepEqual(tools.map((r) => r.tool), ['after_1', 'after_2', 'in_flight'], 'linked in the order they were sealed; the rolled-back entry never appears');
+  // The application role cannot link (or forge links) itself, nor choose an entry's place, transaction
+  // or time: those columns are not granted to it (migrations/025), and it cannot update.
+  for (const column of ['seq', 'prev_hash', 'hash', 'pos', 'xid', 'at']) {
+    const value = { seq: 999, prev_hash: 'x', hash: 'y', pos: 1, xid: '1', at: '2000-01-01T00:00:00Z' }[column];
+    await assert.rejects(withContext(fresh.app, staffCtx(t, s), (tx) => tx`insert into audit_events ${tx({ tenant_id: t, actor_kind: 'staff', event: 'forged', outcome: 'ok', [column]: value })}`),
+      /permission denied/, `the application role cannot set ${column}`);
+  }
+  await withContext(fresh.app, staffCtx(t, s), (tx) => tx`insert into audit_events (tenant_id, actor_kind, event, outcome) values (${t}, 'staff', 'forged', 'ok')`);
+  // The owner's insert naming link fields has them cleared (it links nothing by inserting).
+  await fresh.owner`insert into audit_events (tenant_id, seq, actor_kind, event, outcome, prev_hash, hash) values (${t}, 998, 'staff', 'owner-forged', 'ok', 'x', 'y')`;
+  const [forged] = await fresh.owner<{ seq: string | null; hash: string | null }[]>`select seq, hash from audit_events where event = 'owner-forged'`;
   assert.deepEqual(forged, { seq: null, hash: null });
   await assert.rejects(withContext(fresh.app, staffCtx(t, s), (tx) => tx`update audit_events set seq = 1 where event = 'forged'`), /permission denied/);
   await assert.rejects(withContext(fresh.app, staffCtx(t, s), (tx) => tx`update audit_chain_heads set seq = 1`), /permission denied/);
