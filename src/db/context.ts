@@ -1,6 +1,8 @@
-// The one place that sets the request's identity for row-level security (nothing else calls set_config).
-// Transaction-local settings (set_config(..., true)) vanish at COMMIT/ROLLBACK, so a pooled
-// connection never carries one request's identity into the next (R6).
+// The one place that sets the request's identity for row-level security (nothing else calls set_config;
+// on the SQL side only app.enter_with_access_token, migrations/023, which the MCP endpoints' token
+// check calls, enters a context, the same way). Transaction-local settings (set_config(..., true))
+// vanish at COMMIT/ROLLBACK, so a pooled connection never carries one request's identity into the
+// next (R6); inCallTransaction below owns that end for the calls it runs on a reserved connection.
 import { performance } from 'node:perf_hooks';
 import type postgres from 'postgres';
 
