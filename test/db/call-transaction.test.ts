@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import postgres from 'postgres';
-import { inCallTransaction, setRequestContext, TransactionEnded, TransactionRolledBack, type Actor, type Tx } from '../../src/db/context.js';
+import { enterWithAccessToken, mintAccessToken } from '../../src/authz/tokens.js';
+import { inCallTransaction, setRequestContext, TransactionEnded, TransactionRolledBack, withContext, type Actor, type Tx } from '../../src/db/context.js';
 import { openAppPool } from '../../src/db/database.js';
 import { isDatabaseUnavailable } from '../../src/db/errors.js';
 import { createTestDatabase, onCleanup, type TestDatabase } from '../support/database.js';
@@ -135,5 +136,41 @@ describe('R6 a call transaction on a reserved connection', () => {
     assert.equal(again, 'ok');
     assert.equal(await committed('call-after-loss'), 1);
     assert.deepEqual(await leftOver(), clean);
+  });
+});
+
+describe('the token check in one statement (migrations/023)', () => {
+  const resource = 'https://shop.example/t/acme/mcp';
+  let token: string;
+  before(async () => {
+    token = (await withContext(sql, { kind: 'auth', tenantId: alice.tenantId }, async (tx) => {
+      await tx`insert into oauth_clients (tenant_id, client_id, name, redirect_uris, audience, source)
+               values (${alice.tenantId}, 'call-test-client', 'Call test', '{http://127.0.0.1/callback}', 'customer', 'preregistered')`;
+      return mintAccessToken(tx, { tenantId: alice.tenantId, familyId: null, clientId: 'call-test-client', subjectKind: 'customer',
+        subjectId: alice.customerId, resource, scope: 'orders', ttlSeconds: 600 });
+    })).token;
+  });
+
+  const enter = (entry: { resource: string; readOnly: boolean }) => inCallTransaction(sql, alice.tenantId, async (tx) => {
+    const found = await enterWithAccessToken(tx, token, { tenantId: alice.tenantId, subjectKind: 'customer', ...entry });
+    const [ctx] = await tx<{ actor: string; subject: string; sync: string }[]>`
+      select current_setting('app.actor') as actor, current_setting('app.subject_id') as subject, current_setting('synchronous_commit') as sync`;
+    return { found: found?.subjectId ?? null, ...ctx! };
+  });
+
+  test('a token for this endpoint enters its subject\'s context (a read: without the WAL flush), for this transaction only', async () => {
+    assert.deepEqual(await enter({ resource, readOnly: true }), { found: alice.customerId, actor: 'customer', subject: alice.customerId, sync: 'off' });
+    assert.deepEqual(await enter({ resource, readOnly: false }), { found: alice.customerId, actor: 'customer', subject: alice.customerId, sync: 'on' });
+    assert.deepEqual(await leftOver(), clean);
+  });
+
+  test('O12 M1 a token for another endpoint comes back (the caller refuses it) but leaves the context at auth', async () => {
+    assert.deepEqual(await enter({ resource: 'https://shop.example/t/acme/internal/mcp', readOnly: true }),
+      { found: alice.customerId, actor: 'auth', subject: '', sync: 'on' });
+  });
+
+  test('M1 a revoked token: no row, the context stays auth (looked up on every call)', async () => {
+    await db.owner`update oauth_access_tokens set revoked_at = now() where tenant_id = ${alice.tenantId} and client_id = 'call-test-client'`;
+    assert.deepEqual(await enter({ resource, readOnly: true }), { found: null, actor: 'auth', subject: '', sync: 'on' });
   });
 });
