@@ -182,8 +182,9 @@ export class TransactionEnded extends Error {
  *     before it has been answered too; from the moment the end is decided the handle refuses new
  *     statements (TransactionEnded), so nothing a stray branch of the callback sends afterwards
  *     runs outside the transaction;
- *   - a lost connection: the pool has taken it back; the patched driver (scripts/patch-postgres.mjs)
- *     rejects whatever was queued on the handle and makes release a no-op.
+ *   - a lost connection (its ROLLBACK fails): not released; the pool takes it back when it closes,
+ *     and the patched driver (scripts/patch-postgres.mjs) rejects whatever was queued on the handle
+ *     and refuses statements on it from then on.
  * BEGIN's own answer is awaited before COMMIT: should it have failed, the work is rolled back.
  */
 export function inCallTransaction<T>(sql: Sql, tenantId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
@@ -191,6 +192,12 @@ export function inCallTransaction<T>(sql: Sql, tenantId: string, work: (tx: Tx) 
     const started = performance.now();
     const connection = await sql.reserve();
     let ending = false;
+    // COMMIT or ROLLBACK answered: the connection is idle, outside any transaction, and may go back
+    // to the pool. When the last statement failed instead, the connection is broken (ROLLBACK fails
+    // only with it): it is not released, and the pool takes it back when it closes — releasing it
+    // before that would hand a dying connection to the next call.
+    let ended = false;
+    const rollBack = () => connection`rollback`.then(() => true, () => false);
     const tx = callHandle(connection, () => ending);
     try {
       const begun = connection`begin`;
@@ -202,15 +209,22 @@ export function inCallTransaction<T>(sql: Sql, tenantId: string, work: (tx: Tx) 
         if (performance.now() - started > TRANSACTION_DEADLINE_MS) throw new DatabaseBusy('the call outlived its deadline');
       } catch (error) {
         ending = true;
-        await connection`rollback`.catch(() => {}); // fails only with the connection, which the pool then has
+        ended = await rollBack();
         throw error;
       }
       ending = true;
-      const committed = await connection`commit`;
+      let committed: postgres.RowList<postgres.Row[]>;
+      try {
+        committed = await connection`commit`;
+        ended = true;
+      } catch (error) {
+        ended = await rollBack(); // a COMMIT refused by the server has ended the transaction; this says so
+        throw error;
+      }
       if (committed.command !== 'COMMIT') throw new TransactionRolledBack();
       return result;
     } finally {
-      connection.release();
+      if (ended) connection.release();
     }
   });
 }
