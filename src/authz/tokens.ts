@@ -60,10 +60,7 @@ export interface VerifiedToken {
  * The audience check (resource) is the caller's: it knows which endpoint it is.
  */
 export async function findActiveAccessToken(tx: Tx, tenantId: string, token: string): Promise<VerifiedToken | null> {
-  const rows = await tx<{
-    id: string; client_id: string; subject_kind: SubjectKind; subject_id: string | null; staff_role: string | null;
-    resource: string; scope: string; expires_at: Date; phase: number; rate_limits: Record<string, unknown>;
-  }[]>`
+  const rows = await tx<TokenRow[]>`
     select t.id, t.client_id, t.subject_kind, t.subject_id, s.role::text as staff_role, t.resource, t.scope, t.expires_at,
            coalesce(ts.phase, 1)::int as phase, coalesce(ts.rate_limits, '{}') as rate_limits
     from oauth_access_tokens t
@@ -77,11 +74,41 @@ export async function findActiveAccessToken(tx: Tx, tenantId: string, token: str
       and f.revoked_at is null
       and (t.subject_kind <> 'staff' or (s.id is not null and s.disabled_at is null))
       and (t.subject_kind <> 'customer' or (cu.id is not null and cu.disabled_at is null))`;
-  const r = rows[0];
+  return verifiedToken(tenantId, rows[0]);
+}
+
+interface TokenRow {
+  id: string; client_id: string; subject_kind: SubjectKind; subject_id: string | null; staff_role: string | null;
+  resource: string; scope: string; expires_at: Date; phase: number; rate_limits: Record<string, unknown>;
+}
+
+function verifiedToken(tenantId: string, r: TokenRow | undefined): VerifiedToken | null {
   if (!r) return null;
   return {
     id: r.id, tenantId, clientId: r.client_id, subjectKind: r.subject_kind, subjectId: r.subject_id,
     staffRole: r.staff_role, resource: r.resource, scopes: r.scope.split(' ').filter(Boolean), expiresAt: r.expires_at,
     tenantPhase: r.phase, rateLimits: r.rate_limits ?? {},
   };
+}
+
+export interface TokenEntry {
+  tenantId: string;
+  /** The endpoint the token must have been issued for (RFC 8707), compared exactly. */
+  resource: string;
+  subjectKind: 'customer' | 'staff';
+  /** A read-only call: its commit may skip the WAL flush (migrations/023). */
+  readOnly: boolean;
+}
+
+/**
+ * The resource servers' token check in one statement (migrations/023, docs/HOT-PATH.md "Flights"):
+ * enters the tenant's 'auth' context, looks the token up as findActiveAccessToken does (every call,
+ * no cache: revocation holds on the next request) and, when it is a token for exactly this
+ * endpoint and a subject of its kind, enters that subject's RLS context in the same statement.
+ * Otherwise the context stays 'auth'. Must run inside the call's transaction.
+ */
+export async function enterWithAccessToken(tx: Tx, token: string, e: TokenEntry): Promise<VerifiedToken | null> {
+  const rows = await tx<TokenRow[]>`
+    select * from app.enter_with_access_token(${e.tenantId}, ${hashSecret(token)}, ${e.resource}, ${e.subjectKind}, ${e.readOnly})`;
+  return verifiedToken(e.tenantId, rows[0]);
 }

@@ -1,6 +1,9 @@
-// The one place that sets the request's identity for row-level security (nothing else calls set_config).
-// Transaction-local settings (set_config(..., true)) vanish at COMMIT/ROLLBACK, so a pooled
-// connection never carries one request's identity into the next (R6).
+// The one place that sets the request's identity for row-level security (nothing else calls set_config;
+// on the SQL side only app.enter_with_access_token, migrations/023, which the MCP endpoints' token
+// check calls, enters a context, the same way). Transaction-local settings (set_config(..., true))
+// vanish at COMMIT/ROLLBACK, so a pooled connection never carries one request's identity into the
+// next (R6); inCallTransaction below owns that end for the calls it runs on a reserved connection.
+import { performance } from 'node:perf_hooks';
 import type postgres from 'postgres';
 
 export type Actor =
@@ -145,4 +148,119 @@ export function withContext<T>(sql: Sql, actor: Actor, work: (tx: Tx) => Promise
       await setRequestContext(tx, actor);
       return work(tx);
     })) as T);
+}
+
+/** COMMIT answered ROLLBACK: a statement of the transaction failed (its error may have been caught). */
+export class TransactionRolledBack extends Error {
+  constructor() {
+    super('the transaction was rolled back: one of its statements failed');
+  }
+}
+
+/** A statement made after the call's transaction has ended (or begun to end) on its connection. */
+export class TransactionEnded extends Error {
+  readonly code = 'CONNECTION_CLOSED'; // for the caller, as good as a lost connection: never sent
+  constructor() {
+    super('statement after the end of its transaction');
+  }
+}
+
+/**
+ * One MCP call's RLS transaction, its statements pipelined (docs/HOT-PATH.md "Flights").
+ * `sql.begin` waits for BEGIN's answer before it runs its callback — a round trip for nothing.
+ * Here the call reserves a connection, and BEGIN, the callback's statements and COMMIT are written
+ * without waiting on each other: postgres.js sends every statement on a reserved connection at
+ * once, and PostgreSQL answers them in order. So BEGIN leaves with the call's first statement,
+ * and COMMIT with its last.
+ *
+ * Owning the transaction means owning its end on every path (R6: a pooled connection never carries
+ * an open transaction, nor a request's context, to the next user):
+ *   - success: COMMIT; an answer other than COMMIT (PostgreSQL turns COMMIT into ROLLBACK when a
+ *     statement failed, even one whose error the callback caught) throws TransactionRolledBack;
+ *   - any error, and a callback that finishes after the deadline: ROLLBACK, then the error;
+ *   - the connection is released only once COMMIT or ROLLBACK has its answer, so every statement
+ *     before it has been answered too; from the moment the end is decided the handle refuses new
+ *     statements (TransactionEnded), so nothing a stray branch of the callback sends afterwards
+ *     runs outside the transaction;
+ *   - a lost connection (its ROLLBACK fails): not released; the pool takes it back when it closes,
+ *     and the patched driver (scripts/patch-postgres.mjs) rejects whatever was queued on the handle
+ *     and refuses statements on it from then on.
+ * BEGIN's own answer is awaited before COMMIT: should it have failed, the work is rolled back.
+ */
+export function inCallTransaction<T>(sql: Sql, tenantId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return admitted(sql, tenantId, async () => {
+    const started = performance.now();
+    const connection = await sql.reserve();
+    let ending = false;
+    // COMMIT or ROLLBACK answered: the connection is idle, outside any transaction, and may go back
+    // to the pool. When the last statement failed instead, the connection is broken (ROLLBACK fails
+    // only with it): it is not released, and the pool takes it back when it closes — releasing it
+    // before that would hand a dying connection to the next call.
+    let ended = false;
+    const rollBack = () => connection`rollback`.then(() => true, () => false);
+    const tx = callHandle(connection, () => ending);
+    try {
+      const begun = connection`begin`;
+      begun.catch(() => {});
+      let result: T;
+      try {
+        result = await work(tx);
+        await begun;
+        if (performance.now() - started > TRANSACTION_DEADLINE_MS) throw new DatabaseBusy('the call outlived its deadline');
+      } catch (error) {
+        ending = true;
+        ended = await rollBack();
+        throw error;
+      }
+      ending = true;
+      let committed: postgres.RowList<postgres.Row[]>;
+      try {
+        committed = await connection`commit`;
+        ended = true;
+      } catch (error) {
+        ended = await rollBack(); // a COMMIT refused by the server has ended the transaction; this says so
+        throw error;
+      }
+      if (committed.command !== 'COMMIT') throw new TransactionRolledBack();
+      return result;
+    } finally {
+      if (ended) connection.release();
+    }
+  });
+}
+
+/**
+ * The callback's view of the reserved connection: statements (and savepoints, as `sql.begin`'s
+ * transaction has them) until the transaction's end is decided, TransactionEnded after.
+ */
+function callHandle(connection: postgres.ReservedSql, ended: () => boolean): Tx {
+  let savepoints = 0;
+  const tx: Tx = new Proxy(connection, {
+    apply(target, self, args) {
+      if (ended()) throw new TransactionEnded();
+      return Reflect.apply(target, self, args);
+    },
+    get(target, property, receiver) {
+      if (property === 'savepoint') return savepoint;
+      if (property === 'unsafe') {
+        return (...args: Parameters<Sql['unsafe']>) => {
+          if (ended()) throw new TransactionEnded();
+          return target.unsafe(...args);
+        };
+      }
+      return Reflect.get(target, property, receiver);
+    },
+  }) as unknown as Tx;
+  async function savepoint<U>(nameOrWork: string | ((sp: Tx) => U | Promise<U>), maybeWork?: (sp: Tx) => U | Promise<U>): Promise<U> {
+    const work = typeof nameOrWork === 'function' ? nameOrWork : maybeWork!;
+    const name = `s${savepoints++}${typeof nameOrWork === 'string' ? `_${nameOrWork.replace(/[^a-z0-9_]/gi, '')}` : ''}`;
+    await tx`savepoint ${connection(name)}`;
+    try {
+      return await work(tx);
+    } catch (error) {
+      await tx`rollback to ${connection(name)}`;
+      throw error;
+    }
+  }
+  return tx;
 }

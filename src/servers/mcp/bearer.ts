@@ -2,7 +2,7 @@
 // Every request is verified against the database: audience = this endpoint, tenant = this
 // endpoint's tenant, not expired, not revoked, the subject of the kind this endpoint serves
 // (MCP 2025-11-25 Authorization §"Access Token Usage", §"Token Audience Binding and Validation").
-import { findActiveAccessToken, type VerifiedToken } from '../../authz/tokens.js';
+import { enterWithAccessToken, type VerifiedToken } from '../../authz/tokens.js';
 import type { Tx } from '../../db/context.js';
 
 /** RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
@@ -59,14 +59,19 @@ export type VerifyResult =
   | { ok: false; description: string };
 
 /**
- * Looks the token up (caller's transaction must be in the tenant's 'auth' context) and checks it
- * is meant for exactly this endpoint. The descriptions are generic on purpose: a client learns
- * that the token is not good here, not why another tenant or endpoint would take it.
+ * The token check, one statement (migrations/023): enters the tenant's 'auth' context, looks the
+ * token up and, when it is meant for exactly this endpoint, enters its subject's RLS context (the
+ * caller's transaction). What comes back is checked here again. The descriptions are generic on
+ * purpose: a client learns that the token is not good here, not why another tenant or endpoint
+ * would take it.
  */
-export async function verifyAccessToken(tx: Tx, token: string, v: Verification): Promise<VerifyResult> {
-  const found = await findActiveAccessToken(tx, v.tenantId, token);
+export async function verifyAndEnter(tx: Tx, token: string, v: Verification & { readOnly: boolean }): Promise<VerifyResult> {
+  return meantForThisEndpoint(await enterWithAccessToken(tx, token, v), v);
+}
+
+/** RFC 8707 / MCP: the token's audience must be this very endpoint, its subject of the kind it serves. */
+function meantForThisEndpoint(found: VerifiedToken | null, v: Verification): VerifyResult {
   if (!found) return { ok: false, description: 'The access token is invalid, expired or revoked' };
-  // RFC 8707 / MCP: the token's audience must be this very endpoint, compared exactly.
   if (found.resource !== v.resource) return { ok: false, description: 'The access token was not issued for this resource' };
   if (found.subjectKind !== v.subjectKind || !found.subjectId) {
     return { ok: false, description: 'The access token was not issued for this resource' };

@@ -16,12 +16,12 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import { recordAudit } from '../../audit/record.js';
 import type { VerifiedToken } from '../../authz/tokens.js';
 import { protectedResourceMetadataUrl, resourceFor, issuerFor, type EndpointKind } from '../../authz/resources.js';
-import { admitted, DatabaseBusy, setRequestContext, type Tx } from '../../db/context.js';
+import { DatabaseBusy, inCallTransaction, setRequestContext, type Tx } from '../../db/context.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
 import { budgetName, budgetOverrides, rateLimitHeaders, RateLimitStoreUnavailable } from '../../ratelimit/limits.js';
 import type { Services } from '../../services.js';
 import type { Tenant } from '../../tenants/directory.js';
-import { verifyAccessToken, type Challenge } from './bearer.js';
+import { verifyAndEnter, type Challenge } from './bearer.js';
 import { bearerSteps, sendChallenge, sendJson } from './bearer-steps.js';
 import { findResource, type CapabilitySet, type SubjectActor } from './capability.js';
 import { DATA_METHODS, dispatch } from './dispatch.js';
@@ -287,12 +287,15 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
   //   verifyToken → checkPhase → checkScope → spendBudgets → switchContext → run → audit (→ COMMIT)
   // Each step returns a Refusal to stop (the transaction still commits what it recorded), or nothing.
 
-  /** Token lookup in the tenant's 'auth' context; pipelined: both statements leave in one round trip. */
+  /**
+   * One statement, leaving with BEGIN (migrations/023): the tenant's 'auth' context, the token
+   * lookup and, for a token meant for this endpoint, the subject's RLS context (a read's commit
+   * without the WAL flush: see switchContext).
+   */
   const verifyToken = async (tx: Tx, c: CallState): Promise<Refusal | undefined> => {
-    const authContext = setRequestContext(tx, { kind: 'auth', tenantId: c.tenant.id });
-    authContext.catch(() => {});
-    const verified = await verifyAccessToken(tx, c.token, { tenantId: c.tenant.id, resource: c.resource, subjectKind });
-    await authContext;
+    const verified = await verifyAndEnter(tx, c.token, {
+      tenantId: c.tenant.id, resource: c.resource, subjectKind, readOnly: readOnlyCall(set, c.classified),
+    });
     if (!verified.ok) {
       return { status: 401, challenge: { status: 401, error: 'invalid_token', description: verified.description, scope: challengeScope, resourceMetadata: c.metadataUrl } };
     }
@@ -364,21 +367,14 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
   };
 
   /**
-   * Only methods that read the caller's data switch to the caller's RLS context; pipelined with the
-   * method's first query (the returned promise is awaited after it).
+   * The caller's RLS context was entered by verifyToken's own statement, so the method's first
+   * query leaves at once: nothing to send here. For a read, that statement also turned off
+   * synchronous commit: a read changes nothing but the audit log, and its commit need not wait for
+   * the WAL flush (the connection would idle through an fsync per call). A database crash can lose
+   * the newest read entries, never a write's: writes keep synchronous commit. The entry is sealed
+   * into the chain after commit (migrations/021); a lost unsealed read entry leaves no gap in it.
    */
-  const switchContext = (tx: Tx, c: CallState): Promise<unknown> => {
-    const switched = setRequestContext(tx, c.actor!);
-    switched.catch(() => {});
-    if (readOnlyCall(set, c.classified)) {
-      // A read changes nothing but the audit log. Its commit need not wait for the WAL flush (the
-      // connection would idle through an fsync per call). A database crash can lose the newest read
-      // entries, never a write's: writes keep synchronous commit. The entry is sealed into the chain
-      // after commit (migrations/021); a lost unsealed read entry leaves no gap in the chain.
-      void tx`set local synchronous_commit = off`.catch(() => {});
-    }
-    return switched;
-  };
+  const switchContext = (_tx: Tx, _c: CallState): Promise<unknown> => Promise.resolve();
 
   /** The method itself, through the dispatcher (src/servers/mcp/dispatch.ts). */
   const run = async (tx: Tx, c: CallState): Promise<Outcome> => {
@@ -470,7 +466,8 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
       token: l.token, classified: l.classified, protocol: l.protocol, record: {}, headers: {}, verified: undefined, actor: undefined,
     };
     try {
-      const outcome = await admitted(sql, c.tenant.id, () => sql.begin((tx) => inTransaction(tx, c)));
+      // BEGIN … COMMIT pipelined on a reserved connection (src/db/context.ts inCallTransaction).
+      const outcome = await inCallTransaction(sql, c.tenant.id, (tx) => inTransaction(tx, c));
       if (outcome.audited) await outcome.audited;
       if (c.record.tool) {
         metrics.toolCalls.observe({ endpoint: kind, tool: c.record.tool, outcome: c.record.outcome ?? 'ok' }, (performance.now() - c.started) / 1000);
