@@ -19,11 +19,12 @@ function baseApp(services: Services, listener: 'public' | 'internal'): Express {
   app.set('query parser', 'simple');
   // Request id, request log (L1: it names what it writes, nothing else) and request metrics.
   app.use(observeRequests(app, services.log, services.metrics, listener));
-  app.use(healthRoutes(services));
   return app;
 }
 
-function finish(app: Express): Express {
+/** Health last of the routes (no other path overlaps it; express walks every layer before the one that answers). */
+function finish(app: Express, services: Services): Express {
+  app.use(healthRoutes(services));
   app.use(notFound);
   app.use(errorHandler);
   return app;
@@ -48,12 +49,12 @@ export function createApps(services: Services, { sameListener = false } = {}): A
     publicApp.use(ingestEndpoint(services));
     publicApp.use(approvalConsole(services));
     // One listener: metrics are not served at all rather than on the public network.
-    return { publicApp: finish(publicApp), internalApp: finish(baseApp(services, 'internal')) };
+    return { publicApp: finish(publicApp, services), internalApp: finish(baseApp(services, 'internal'), services) };
   }
   const internalApp = baseApp(services, 'internal');
   internalApp.get('/metrics', services.metrics.handler());
   internalApp.use(internalEndpoint(services));
   internalApp.use(ingestEndpoint(services));
   internalApp.use(approvalConsole(services));
-  return { publicApp: finish(publicApp), internalApp: finish(internalApp) };
+  return { publicApp: finish(publicApp, services), internalApp: finish(internalApp, services) };
 }
