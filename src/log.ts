@@ -1,5 +1,5 @@
 // The service log: JSON lines (pino). L1: no credential may reach it. Three layers, cheapest first:
-// the request log (src/http/app.ts) writes only what it names (request id, method, path, status),
+// the request log (src/http/request-log.ts) writes only what it names (request id, method, path, status),
 // never headers, query strings or bodies; errors lose the properties where libraries keep request
 // data (a body-parser error carries the raw body); and, as a last line, any string shaped like one
 // of our secrets (cmcp_at_…, cmcp_rt_…, cmcp_code_…) is masked as the line is written.

@@ -107,13 +107,12 @@ export class Metrics {
     });
   }
 
-  /** Times every request; the labels are the route template that answered, a known method and a fixed status. */
-  middleware(listener: 'public' | 'internal'): RequestHandler {
-    return (req, res, next) => {
-      const stop = this.httpRequests.startTimer({ listener, method: methodLabel(req.method) });
-      res.on('finish', () => stop({ endpoint: endpointLabel(routeOf(req)), status: statusLabel(res.statusCode) }));
-      next();
-    };
+  /**
+   * One answered request (src/http/request-log.ts times it); the labels are the route template
+   * that answered, a known method and a fixed status.
+   */
+  observeRequest(listener: 'public' | 'internal', req: Request, status: number, seconds: number): void {
+    this.httpRequests.observe({ listener, method: methodLabel(req.method), endpoint: endpointLabel(routeOf(req)), status: statusLabel(status) }, seconds);
   }
 
   handler(): RequestHandler {

@@ -6,9 +6,13 @@ import type { RequestHandler, Response } from 'express';
 import { challengeHeader, presentedBearer, type Challenge } from './bearer.js';
 import { hasQueryToken } from './http-checks.js';
 
+/**
+ * A JSON answer with its length declared: the head and the body then leave in one socket write
+ * (without it node frames the body as chunked and writes head, chunk size, body and trailer apart).
+ */
 export function sendJson(res: Response, status: number, body: unknown, headers?: Record<string, string>): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers, 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }
 

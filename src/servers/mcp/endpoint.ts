@@ -170,12 +170,29 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
     return undefined;
   });
 
+  // Each tenant's resource identifier and metadata URL, derived once (URL parsing on every call
+  // showed in the profile); strings only, bounded by the tenants there are.
+  const urlsBySlug = new Map<string, { resource: string; metadataUrl: string }>();
+  const urlsOf = (slug: string) => {
+    let urls = urlsBySlug.get(slug);
+    if (!urls) {
+      const resource = resourceFor(config, slug, kind);
+      urls = { resource, metadataUrl: protectedResourceMetadataUrl(resource) };
+      if (urlsBySlug.size >= 10_000) urlsBySlug.clear();
+      urlsBySlug.set(slug, urls);
+    }
+    return urls;
+  };
+
   const resolveTenant: RequestHandler = async (req, res, next) => {
     try {
       const tenant = await tenants.bySlug(String(req.params.slug));
       if (!tenant) return sendRpcError(res, 404, -32001, 'No such MCP endpoint');
-      const resource = resourceFor(config, tenant.slug, kind);
-      Object.assign(res.locals, { tenant, resource, metadataUrl: protectedResourceMetadataUrl(resource) });
+      const { resource, metadataUrl } = urlsOf(tenant.slug);
+      const l = res.locals;
+      l.tenant = tenant;
+      l.resource = resource;
+      l.metadataUrl = metadataUrl;
       next();
     } catch (error) {
       next(error);

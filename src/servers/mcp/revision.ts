@@ -128,6 +128,90 @@ function legacy(revision: string): ProtocolContext {
   };
 }
 
+type Inbound = ReturnType<typeof classifyInboundRequest>;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const REQUEST_KEYS = new Set(['jsonrpc', 'id', 'method', 'params']);
+const RELATED_TASK_META_KEY = 'io.modelcontextprotocol/related-task';
+
+/**
+ * Whether `body` is, beyond doubt, what the SDK's JSONRPCRequestSchema accepts (strict: no other
+ * top-level key, so neither response schema can match) with a `_meta` its RequestMetaSchema
+ * accepts. Then the SDK's classification depends on the method, the two headers and `_meta` alone.
+ */
+function plainRequest(body: unknown): body is { method: string; params?: Record<string, unknown> } {
+  if (!isPlainObject(body) || body.jsonrpc !== '2.0' || typeof body.method !== 'string') return false;
+  for (const key in body) if (!REQUEST_KEYS.has(key)) return false;
+  const id = body.id;
+  if (!(typeof id === 'string' || Number.isSafeInteger(id))) return false;
+  const params = body.params;
+  if (params === undefined) return true;
+  if (!isPlainObject(params)) return false;
+  const meta = params._meta;
+  if (meta === undefined) return true;
+  if (!isPlainObject(meta) || meta[RELATED_TASK_META_KEY] !== undefined) return false;
+  const token = meta.progressToken;
+  return token === undefined || typeof token === 'string' || Number.isSafeInteger(token);
+}
+
+function clientInfoOf(v: unknown): { name: string; version: string } | undefined {
+  if (v === undefined) return undefined;
+  const info = v as { name: string; version: string };
+  return { name: info.name, version: info.version };
+}
+
+/** One remembered classification: the SDK's outcome (without the message) and whether the envelope's declarations parse. */
+interface Remembered {
+  outcome: Exclude<Inbound, { kind: 'reject' }>;
+  declarations: boolean;
+}
+const MAX_REMEMBERED = 512;
+const MAX_KEY_LENGTH = 4096;
+const remembered = new Map<string, Remembered>();
+
+/** The client's capabilities and info as our schemas read them, or null when either is malformed. */
+function readDeclarations(meta: Record<string, unknown>): { capabilities: z.infer<typeof Capabilities> & Record<string, unknown>; clientInfo: { name: string; version: string } | undefined } | null {
+  const caps = Capabilities.safeParse(meta[CLIENT_CAPABILITIES_META_KEY] ?? {});
+  const info = meta[CLIENT_INFO_META_KEY] === undefined ? undefined : ClientInfo.safeParse(meta[CLIENT_INFO_META_KEY]);
+  if (!caps.success || (info && !info.success)) return null;
+  return { capabilities: caps.data as z.infer<typeof Capabilities> & Record<string, unknown>, clientInfo: info?.success ? { name: info.data.name, version: info.data.version } : undefined };
+}
+
+/**
+ * The SDK's era classification (`classifyInboundRequest`), remembered per (method, version header,
+ * method header, `_meta` as JSON) for plain requests: a client sends the same envelope on every
+ * call, and the SDK's shape checks (zod, two of them failing on every request) cost ≈ 3 % of node's
+ * CPU per call. For a plain request (above) the SDK's answer is a function of exactly those inputs,
+ * so the remembered answer is the one it would give; `initialize` (whose answer reads its params),
+ * anything not plain, an oversized envelope and refusals are classified afresh every time. The
+ * entry is copied out: nothing remembered is handed to a request.
+ */
+function classify(versionHeader: string | undefined, methodHeader: string | undefined, nameHeader: string | undefined, body: unknown): { outcome: Inbound; declarations?: boolean } {
+  const fresh = (): Inbound => classifyInboundRequest({
+    httpMethod: 'POST', protocolVersionHeader: versionHeader, mcpMethodHeader: methodHeader, mcpNameHeader: nameHeader, body,
+  });
+  if (!plainRequest(body) || body.method === 'initialize') return { outcome: fresh() };
+  const meta = body.params?._meta as Record<string, unknown> | undefined;
+  const key = JSON.stringify([body.method, versionHeader ?? null, methodHeader ?? null, meta ?? null]);
+  if (key.length > MAX_KEY_LENGTH) return { outcome: fresh() };
+  const hit = remembered.get(key);
+  if (hit) {
+    const o = hit.outcome;
+    const outcome = (o.kind === 'modern' ? { ...o, message: body, classification: { ...o.classification } } : { ...o }) as Inbound;
+    return { outcome, declarations: hit.declarations };
+  }
+  const outcome = fresh();
+  if (outcome.kind !== 'reject') {
+    if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+    const { message: _message, ...rest } = outcome as Inbound & { message?: unknown };
+    remembered.set(key, { outcome: rest as Remembered['outcome'], declarations: meta === undefined || readDeclarations(meta) !== null });
+  }
+  return { outcome };
+}
+
 /**
  * MCP 2026-07-28 Versioning §"Protocol Version Negotiation" and Streamable HTTP §"Server Validation":
  * the request's era and envelope, or the refusal (400 with -32020, -32022 or -32602).
@@ -136,9 +220,7 @@ export function classifyRevision(input: RevisionInput): { ok: true; protocol: Pr
   const versionHeader = header(input.protocolVersionHeader);
   const methodHeader = header(input.mcpMethodHeader);
   const nameHeader = header(input.mcpNameHeader);
-  const outcome = classifyInboundRequest({
-    httpMethod: 'POST', protocolVersionHeader: versionHeader, mcpMethodHeader: methodHeader, mcpNameHeader: nameHeader, body: input.body,
-  });
+  const { outcome, declarations } = classify(versionHeader, methodHeader, nameHeader, input.body);
   if (outcome.kind === 'reject') {
     return { ok: false, refusal: { status: outcome.httpStatus, code: outcome.code, message: outcome.message, data: outcome.data } };
   }
@@ -172,13 +254,20 @@ export function classifyRevision(input: RevisionInput): { ok: true; protocol: Pr
     }
   }
   const meta = (message.params?._meta ?? {}) as Record<string, unknown>;
-  const caps = Capabilities.safeParse(meta[CLIENT_CAPABILITIES_META_KEY] ?? {});
-  const info = meta[CLIENT_INFO_META_KEY] === undefined ? undefined : ClientInfo.safeParse(meta[CLIENT_INFO_META_KEY]);
-  const retry = RetryParams.safeParse(message.params ?? {});
-  if (!caps.success || (info && !info.success) || !retry.success) {
+  // Remembered as well-formed for this very envelope: the request's own values are what the schemas
+  // would return (loose objects pass every key through).
+  const declared = declarations === true
+    ? { capabilities: (meta[CLIENT_CAPABILITIES_META_KEY] ?? {}) as z.infer<typeof Capabilities> & Record<string, unknown>, clientInfo: clientInfoOf(meta[CLIENT_INFO_META_KEY]) }
+    : declarations === false ? null : readDeclarations(meta);
+  // A retry's fields are checked only when present (absent, the schema has nothing to refuse).
+  const p = message.params;
+  const retry = p?.inputResponses === undefined && p?.requestState === undefined
+    ? { success: true as const, data: { inputResponses: undefined, requestState: undefined } }
+    : RetryParams.safeParse(p ?? {});
+  if (!declared || !retry.success) {
     return { ok: false, refusal: { status: 400, code: -32602, message: 'Invalid params: malformed _meta envelope, inputResponses or requestState' } };
   }
-  const capabilities = caps.data as Record<string, unknown> & z.infer<typeof Capabilities>;
+  const { capabilities, clientInfo } = declared;
   const elicitation = capabilities.elicitation;
   return {
     ok: true,
@@ -186,7 +275,7 @@ export function classifyRevision(input: RevisionInput): { ok: true; protocol: Pr
       era: 'modern',
       revision,
       clientCapabilities: capabilities,
-      clientInfo: info?.success ? { name: info.data.name, version: info.data.version } : undefined,
+      clientInfo,
       elicitation: {
         form: elicitation !== undefined && (elicitation.form !== undefined || elicitation.url === undefined),
         url: elicitation?.url !== undefined,
