@@ -82,8 +82,8 @@ export function assertNoSqlText(text: string, where: string): void {
 
 // ---------- "database unchanged" ----------
 
-/** Tables that change on every request by design: the audit chain records rejections too (A2). */
-const ALWAYS_WRITTEN = new Set(['audit_events', 'audit_chain_heads', 'rate_limit_buckets', 'mcp_budget_windows']);
+/** Tables that change on every request by design: the audit chain (and its sealing queue) records rejections too (A2). */
+const ALWAYS_WRITTEN = new Set(['audit_events', 'audit_unsealed', 'audit_chain_heads', 'rate_limit_buckets', 'mcp_budget_windows']);
 
 export interface Fingerprint {
   take(): Promise<Map<string, string>>;
