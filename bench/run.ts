@@ -7,14 +7,23 @@
 // Each server runs in a child process of its own, so its peak RSS (VmHWM) is its own. CPU per call
 // (node, and all processes of the embedded PostgreSQL cluster) from /proc/<pid>/stat deltas over the
 // measured run, divided by the calls answered.
+// Steady RSS: the median of VmRSS sampled every 250 ms over the measured run, beside the peak (VmHWM).
 //   BENCH_DURATION (s, default 20), BENCH_CONNECTIONS (32), BENCH_ORDERS (10000), BENCH_WARMUP (s, 5)
+//   BENCH_TSX=1: run the servers under tsx instead of compiled (tsc → .bench-build, as production runs)
+//   BENCH_SCALE=1: also measure get_order (2026-07-28) on a second database of BENCH_SCALE_ORDERS
+//     (1,000,000) orders, right after the 10 k one, with EXPLAIN (ANALYZE, BUFFERS) of the order query at
+//     both sizes (target: p50 at 1 M ≤ +25 % of 10 k). Its database lives in BENCH_SCALE_DATA_DIR
+//     (BENCH_DATA_DIR + '-1m') on BENCH_SCALE_PG_PORT (BENCH_PG_PORT + 10); it is built once (≈ 3–4 min
+//     for 1 M on 2 shared cores) and reused while its order count and migrations match.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { Sql } from 'postgres';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { recordAudit } from '../src/audit/record.js';
 import { withContext } from '../src/db/context.js';
 import { openAppPool } from '../src/db/database.js';
+import { loadOrderDetail } from '../src/servers/shared/order-detail.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 20);
 const warmup = Number(process.env.BENCH_WARMUP ?? 5);
@@ -29,8 +38,9 @@ interface Child {
 // loader in the measured processes. BENCH_TSX=1 runs them through tsx instead.
 const BUILD = '.bench-build';
 const compiled = process.env.BENCH_TSX !== '1';
+const MODE = compiled ? `compiled (tsc → ${BUILD}, node ${process.version})` : `under tsx (node ${process.version} --import tsx)`;
 if (compiled) {
-  console.log('compiling (tsc)…');
+  process.stderr.write('compiling (tsc)…\n');
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.', '--outDir', BUILD, '--sourceMap', 'false'], { stdio: 'inherit' });
   // src/db/migrate.ts finds migrations/ two folders above its own file.
   cpSync('migrations', `${BUILD}/migrations`, { recursive: true });
@@ -39,6 +49,17 @@ if (compiled) {
 function start(script: string, ...args: string[]): Promise<Child> {
   return startWith({}, script, ...args);
 }
+
+const dataDir = process.env.BENCH_DATA_DIR ?? '/tmp/commerce-mcp-bench';
+const pgPort = Number(process.env.BENCH_PG_PORT ?? 55610);
+const scale = process.env.BENCH_SCALE === '1';
+const scaleOrders = Number(process.env.BENCH_SCALE_ORDERS ?? 1_000_000);
+/** The large database's environment for bench/commerce-server.ts. */
+const scaleEnv = {
+  BENCH_DATA_DIR: process.env.BENCH_SCALE_DATA_DIR ?? `${dataDir}-1m`,
+  BENCH_PG_PORT: process.env.BENCH_SCALE_PG_PORT ?? String(pgPort + 10),
+  BENCH_ORDERS: String(scaleOrders),
+};
 
 function startWith(env: Record<string, string>, script: string, ...args: string[]): Promise<Child> {
   const entry = compiled ? [`${BUILD}/${script.replace(/\.ts$/, '.js')}`] : ['--import', 'tsx', script];
@@ -103,12 +124,23 @@ function clusterCpuMs(databaseDir: string | undefined): number {
   return total;
 }
 
-interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number; peakRssMb: number; rssAfterMb: number; nodeCpuMs: number; pgCpuMs: number; statements?: number; roundTrips?: number }
+interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number; peakRssMb: number; steadyRssMb: number; rssAfterMb: number; nodeCpuMs: number; pgCpuMs: number; statements?: number; roundTrips?: number }
+
+/** Samples a process's VmRSS every 250 ms until stopped; the median is its steady RSS. */
+function sampleRss(pid: number): () => number {
+  const samples: number[] = [];
+  const timer = setInterval(() => { try { samples.push(currentRssMb(pid)); } catch { /* gone */ } }, 250);
+  return () => {
+    clearInterval(timer);
+    const sorted = samples.filter(Number.isFinite).sort((a, b) => a - b);
+    return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : NaN;
+  };
+}
 
 /** The commerce child's wire counters (bench/commerce-server.ts, on SIGUSR2). */
 async function wireCounters(child: Child): Promise<{ writes: number; statements: number } | undefined> {
   if (!child.info.pgPort) return undefined;
-  const file = `${process.env.BENCH_DATA_DIR ?? '/tmp/commerce-mcp-bench'}/wire.json`;
+  const file = `${child.info.dataDir ?? dataDir}/wire.json`;
   try { rmSync(file); } catch { /* first time */ }
   child.proc.kill('SIGUSR2');
   for (let i = 0; i < 50; i++) {
@@ -156,7 +188,9 @@ async function measure(name: string, child: Child, url: string, headers: Record<
   const wire0 = await wireCounters(child);
   const node0 = cpuMs(child.proc.pid!);
   const pg0 = clusterCpuMs(databaseDir);
+  const steadyRss = sampleRss(child.proc.pid!);
   const r = await load(duration);
+  const steadyRssMb = steadyRss();
   const calls = Math.max(1, r.requests.total);
   const nodeCpuMs = (cpuMs(child.proc.pid!) - node0) / calls;
   const pgCpuMs = (clusterCpuMs(databaseDir) - pg0) / calls;
@@ -171,6 +205,7 @@ async function measure(name: string, child: Child, url: string, headers: Record<
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
     peakRssMb: peakRssMb(child.proc.pid!),
+    steadyRssMb,
     rssAfterMb: currentRssMb(child.proc.pid!),
   };
 }
@@ -193,12 +228,64 @@ function call(revision: Revision, name: string, args: Record<string, unknown>): 
 const REVISIONS: Revision[] = ['2025-11-25', '2026-07-28'];
 
 process.stderr.write('preparing the database (embedded PostgreSQL, demo seed + volume data)…\n');
-// BENCH_PREPARE=0 reuses the database of an earlier run in BENCH_DATA_DIR (the 1 M-order fill takes minutes).
+// BENCH_PREPARE=0 reuses the database of an earlier run in BENCH_DATA_DIR.
 if (process.env.BENCH_PREPARE !== '0') await stop(await start('bench/commerce-server.ts', 'prepare'));
-process.stderr.write('starting commerce-mcp…\n');
+let scaleFill: string | undefined;
+if (scale) scaleFill = await prepareScale();
+
+/** Builds the large database in a process of its own, unless the one there has the same orders and migrations. */
+async function prepareScale(): Promise<string> {
+  const marker = `${scaleEnv.BENCH_DATA_DIR}/prepared.json`;
+  const migrations = readdirSync('migrations').filter((f) => f.endsWith('.sql')).sort();
+  try {
+    const m = JSON.parse(readFileSync(marker, 'utf8')) as { orders: number; migrations: string[]; fillSeconds: number };
+    if (m.orders === scaleOrders && JSON.stringify(m.migrations) === JSON.stringify(migrations)) {
+      process.stderr.write(`reusing the ${scaleOrders}-order database in ${scaleEnv.BENCH_DATA_DIR} (built in ${m.fillSeconds} s)\n`);
+      return `reused; its fill took ${m.fillSeconds} s`;
+    }
+  } catch { /* none yet */ }
+  process.stderr.write(`preparing the ${scaleOrders}-order database in ${scaleEnv.BENCH_DATA_DIR} (minutes)…\n`);
+  const t0 = performance.now();
+  await stop(await startWith(scaleEnv, 'bench/commerce-server.ts', 'prepare'));
+  const m = JSON.parse(readFileSync(marker, 'utf8')) as { fillSeconds: number };
+  return `built in ${((performance.now() - t0) / 1000).toFixed(0)} s (fill ${m.fillSeconds} s, then vacuum analyze)`;
+}
+
+/**
+ * EXPLAIN (ANALYZE, BUFFERS) of get_order's order query, as the application role under the
+ * customer's RLS context: the statement text and parameters are the tool's own (loadOrderDetail),
+ * captured through the driver's debug hook, then explained in the same kind of transaction.
+ */
+async function explainOrderDetail(info: Child['info']): Promise<string[]> {
+  const sql = openAppPool(String(info.appUrl), 2);
+  let captured: { text: string; params: unknown[] } | undefined;
+  (sql.options as { debug?: unknown }).debug = (_c: number, text: string, params: unknown[]) => {
+    if (text.includes('from orders o')) captured = { text, params };
+  };
+  const actor = { kind: 'customer' as const, tenantId: String(info.tenantId), customerId: String(info.customerId) };
+  try {
+    await withContext(sql, actor, (tx) => loadOrderDetail(tx, actor.tenantId, actor.customerId, String(info.orderNumber)));
+    if (!captured) return ['(order query not captured)'];
+    const q = captured;
+    (sql.options as { debug?: unknown }).debug = undefined;
+    let rows: Record<string, unknown>[] = [];
+    // The third run is the one shown: the first ones warm the caches of this fresh connection.
+    for (let i = 0; i < 3; i++) {
+      rows = await withContext(sql, actor, (tx) => (tx as unknown as Sql).unsafe(`explain (analyze, buffers) ${q.text}`, q.params as never[]));
+    }
+    const plan = rows.map((r) => String(r['QUERY PLAN']));
+    // BENCH_EXPLAIN=full prints it whole; by default without the (long) RLS filter expressions.
+    return process.env.BENCH_EXPLAIN === 'full' ? plan : plan.filter((l) => !/^\s*(Filter|One-Time Filter|Join Filter|Index Searches|Sort Method|Rows Removed)/.test(l));
+  } finally {
+    await sql.end();
+  }
+}
+
+process.stderr.write(`starting commerce-mcp (${MODE})…\n`);
 const commerce = await start('bench/commerce-server.ts');
 const ours = {} as Record<Revision, Figures>;
 let twoTenants: Figures | undefined;
+let plan10k: string[] | undefined;
 try {
   for (const revision of REVISIONS) {
     const c = call(revision, 'get_order', { order_number: commerce.info.orderNumber });
@@ -209,8 +296,23 @@ try {
   const b = call('2026-07-28', 'get_order', { order_number: commerce.info.orderNumber2 });
   twoTenants = await measure('commerce-mcp 2026-07-28, two tenants', commerce, String(commerce.info.url), { ...a.headers, Authorization: `Bearer ${commerce.info.token}` }, a.body,
     { url: String(commerce.info.url2), headers: { ...b.headers, Authorization: `Bearer ${commerce.info.token2}` }, body: b.body });
+  if (scale) plan10k = await explainOrderDetail(commerce.info);
 } finally {
   await stop(commerce);
+}
+
+// The same call on the large database, right after the small one (the data-volume target).
+let atScale: { figures: Figures; orders: number; plan: string[] } | undefined;
+if (scale) {
+  process.stderr.write(`starting commerce-mcp on the ${scaleOrders}-order database…\n`);
+  const big = await startWith(scaleEnv, 'bench/commerce-server.ts');
+  try {
+    const c = call('2026-07-28', 'get_order', { order_number: big.info.orderNumber });
+    const figures = await measure(`commerce-mcp 2026-07-28, ${big.info.orders} orders`, big, String(big.info.url), { ...c.headers, Authorization: `Bearer ${big.info.token}` }, c.body);
+    atScale = { figures, orders: Number(big.info.orders), plan: await explainOrderDetail(big.info) };
+  } finally {
+    await stop(big);
+  }
 }
 
 const bareV2 = {} as Record<Revision, Figures>;
@@ -284,10 +386,12 @@ if (process.env.BENCH_COSTS !== '0') {
 }
 
 const row = (name: string, f: Figures) =>
-  `${name.padEnd(50)} ${String(f.rps).padStart(7)} ${String(f.p50).padStart(7)} ${String(f.p99).padStart(7)} ${String(f.peakRssMb).padStart(9)} ${f.nodeCpuMs.toFixed(2).padStart(9)} ${f.pgCpuMs.toFixed(2).padStart(9)} ${(f.statements?.toFixed(1) ?? '-').padStart(6)} ${(f.roundTrips?.toFixed(1) ?? '-').padStart(6)} ${String(f.errors + f.non2xx).padStart(7)}`;
-console.log(`\nautocannon, ${connections} connections, ${duration}s (after ${warmup}s warm-up); ${commerce.info.orders} orders in the database`);
-console.log(`${'server'.padEnd(50)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'peak RSS'.padStart(9)} ${'node ms'.padStart(9)} ${'pg ms'.padStart(9)} ${'stmts'.padStart(6)} ${'trips'.padStart(6)} ${'errors'.padStart(7)}`);
+  `${name.padEnd(50)} ${String(f.rps).padStart(7)} ${String(f.p50).padStart(7)} ${String(f.p99).padStart(7)} ${String(f.steadyRssMb).padStart(8)} ${String(f.peakRssMb).padStart(9)} ${f.nodeCpuMs.toFixed(2).padStart(9)} ${f.pgCpuMs.toFixed(2).padStart(9)} ${(f.statements?.toFixed(1) ?? '-').padStart(6)} ${(f.roundTrips?.toFixed(1) ?? '-').padStart(6)} ${String(f.errors + f.non2xx).padStart(7)}`;
+console.log(`\nautocannon, ${connections} connections, ${duration}s (after ${warmup}s warm-up); ${commerce.info.orders} orders in the database; servers ${MODE}`);
+console.log(`RSS in MB: steady = median of VmRSS sampled every 250 ms over the measured run, peak = VmHWM`);
+console.log(`${'server'.padEnd(50)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'RSS med'.padStart(8)} ${'peak RSS'.padStart(9)} ${'node ms'.padStart(9)} ${'pg ms'.padStart(9)} ${'stmts'.padStart(6)} ${'trips'.padStart(6)} ${'errors'.padStart(7)}`);
 for (const r of REVISIONS) console.log(row(`commerce-mcp get_order, ${r} (whole stack)`, ours[r]));
+if (atScale) console.log(row(`commerce-mcp get_order, 2026-07-28, ${atScale.orders} orders`, atScale.figures));
 if (twoTenants) console.log(row('commerce-mcp get_order, 2026-07-28, two tenants', twoTenants));
 for (const r of REVISIONS) console.log(row(`bare SDK v2 createMcpHandler, ${r}`, bareV2[r]));
 if (bareV1) console.log(row('bare SDK v1 stateless, 2025-11-25 (comparison)', bareV1));
@@ -300,7 +404,7 @@ for (const r of REVISIONS) {
 if (bareV1) console.log(`bare SDK v2 / v1 on 2025-11-25: ${(bareV2['2025-11-25'].rps / bareV1.rps).toFixed(2)}; commerce-mcp 2025-11-25 / bare v1: ${(ours['2025-11-25'].rps / bareV1.rps).toFixed(2)}`);
 for (const r of REVISIONS) {
   console.log(`commerce-mcp ${r} p99: ${ours[r].p99} ms   target ≤ 50 ms ${ours[r].p99 <= 50 ? 'met' : 'NOT met'}`);
-  console.log(`commerce-mcp ${r} peak RSS: ${ours[r].peakRssMb} MB (node process; PostgreSQL runs in its own processes)   target ≤ 200 MB ${ours[r].peakRssMb <= 200 ? 'met' : 'NOT met'}`);
+  console.log(`commerce-mcp ${r} steady RSS: ${ours[r].steadyRssMb} MB, peak ${ours[r].peakRssMb} MB (node process, ${compiled ? 'compiled' : 'tsx'}; PostgreSQL runs in its own processes)   target steady ≤ 200 MB ${ours[r].steadyRssMb <= 200 ? 'met' : 'NOT met'}`);
 }
 for (const r of REVISIONS) {
   const o = ours[r];
@@ -322,4 +426,16 @@ for (const r of REVISIONS) {
   const o = ours[r];
   const b = bareV2[r];
   console.log(`commerce-mcp ${r} CPU per call: node ${o.nodeCpuMs.toFixed(2)} ms (bare v2 ${b.nodeCpuMs.toFixed(2)} ms; target ≤ bare ${o.nodeCpuMs <= b.nodeCpuMs ? 'met' : 'NOT met'}), PostgreSQL ${o.pgCpuMs.toFixed(2)} ms (target ≤ 1.00 ${o.pgCpuMs <= 1 ? 'met' : 'NOT met'})`);
+}
+if (atScale) {
+  const small = ours['2026-07-28'];
+  const big = atScale.figures;
+  const growth = big.p50 / small.p50 - 1;
+  console.log(`\ndata volume (2026-07-28 get_order, ${commerce.info.orders} → ${atScale.orders} orders; large database ${scaleFill}):`);
+  console.log(`  p50 ${small.p50} → ${big.p50} ms (${growth >= 0 ? '+' : ''}${Math.round(growth * 100)} %)   target ≤ +25 % ${growth <= 0.25 ? 'met' : 'NOT met'}`);
+  console.log(`  p99 ${small.p99} → ${big.p99} ms; req/s ${small.rps} → ${big.rps}; CPU per call node ${small.nodeCpuMs.toFixed(2)} → ${big.nodeCpuMs.toFixed(2)} ms, PostgreSQL ${small.pgCpuMs.toFixed(2)} → ${big.pgCpuMs.toFixed(2)} ms`);
+  console.log(`  EXPLAIN (ANALYZE, BUFFERS) of get_order's order query (application role, customer RLS context) at ${commerce.info.orders} orders:`);
+  for (const l of plan10k ?? []) console.log(`    ${l}`);
+  console.log(`  … and at ${atScale.orders} orders:`);
+  for (const l of atScale.plan) console.log(`    ${l}`);
 }
