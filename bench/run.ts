@@ -251,6 +251,12 @@ async function prepareScale(): Promise<string> {
   return `built in ${((performance.now() - t0) / 1000).toFixed(0)} s (fill ${m.fillSeconds} s, then vacuum analyze)`;
 }
 
+/** Latency without queueing: one connection, one call at a time (mean has sub-millisecond resolution, p50 does not). */
+async function serialLatency(t: Target): Promise<{ mean: number; p50: number }> {
+  const r = await autocannon({ url: t.url, method: 'POST', headers: t.headers, body: t.body, connections: 1, duration: Math.min(duration, 10), pipelining: 1 });
+  return { mean: r.latency.average, p50: r.latency.p50 };
+}
+
 /**
  * EXPLAIN (ANALYZE, BUFFERS) of get_order's order query, as the application role under the
  * customer's RLS context: the statement text and parameters are the tool's own (loadOrderDetail),
@@ -286,6 +292,7 @@ const commerce = await start('bench/commerce-server.ts');
 const ours = {} as Record<Revision, Figures>;
 let twoTenants: Figures | undefined;
 let plan10k: string[] | undefined;
+let serial10k: { mean: number; p50: number } | undefined;
 try {
   for (const revision of REVISIONS) {
     const c = call(revision, 'get_order', { order_number: commerce.info.orderNumber });
@@ -296,20 +303,25 @@ try {
   const b = call('2026-07-28', 'get_order', { order_number: commerce.info.orderNumber2 });
   twoTenants = await measure('commerce-mcp 2026-07-28, two tenants', commerce, String(commerce.info.url), { ...a.headers, Authorization: `Bearer ${commerce.info.token}` }, a.body,
     { url: String(commerce.info.url2), headers: { ...b.headers, Authorization: `Bearer ${commerce.info.token2}` }, body: b.body });
-  if (scale) plan10k = await explainOrderDetail(commerce.info);
+  if (scale) {
+    const c = call('2026-07-28', 'get_order', { order_number: commerce.info.orderNumber });
+    serial10k = await serialLatency({ url: String(commerce.info.url), headers: { ...c.headers, Authorization: `Bearer ${commerce.info.token}` }, body: c.body });
+    plan10k = await explainOrderDetail(commerce.info);
+  }
 } finally {
   await stop(commerce);
 }
 
 // The same call on the large database, right after the small one (the data-volume target).
-let atScale: { figures: Figures; orders: number; plan: string[] } | undefined;
+let atScale: { figures: Figures; orders: number; plan: string[]; serial: { mean: number; p50: number } } | undefined;
 if (scale) {
   process.stderr.write(`starting commerce-mcp on the ${scaleOrders}-order database…\n`);
   const big = await startWith(scaleEnv, 'bench/commerce-server.ts');
   try {
     const c = call('2026-07-28', 'get_order', { order_number: big.info.orderNumber });
     const figures = await measure(`commerce-mcp 2026-07-28, ${big.info.orders} orders`, big, String(big.info.url), { ...c.headers, Authorization: `Bearer ${big.info.token}` }, c.body);
-    atScale = { figures, orders: Number(big.info.orders), plan: await explainOrderDetail(big.info) };
+    const serial = await serialLatency({ url: String(big.info.url), headers: { ...c.headers, Authorization: `Bearer ${big.info.token}` }, body: c.body });
+    atScale = { figures, orders: Number(big.info.orders), serial, plan: await explainOrderDetail(big.info) };
   } finally {
     await stop(big);
   }
@@ -427,13 +439,17 @@ for (const r of REVISIONS) {
   const b = bareV2[r];
   console.log(`commerce-mcp ${r} CPU per call: node ${o.nodeCpuMs.toFixed(2)} ms (bare v2 ${b.nodeCpuMs.toFixed(2)} ms; target ≤ bare ${o.nodeCpuMs <= b.nodeCpuMs ? 'met' : 'NOT met'}), PostgreSQL ${o.pgCpuMs.toFixed(2)} ms (target ≤ 1.00 ${o.pgCpuMs <= 1 ? 'met' : 'NOT met'})`);
 }
+function signedPercent(x: number): string {
+  return `${x >= 0 ? '+' : ''}${Math.round(x * 100)} %`;
+}
 if (atScale) {
   const small = ours['2026-07-28'];
   const big = atScale.figures;
   const growth = big.p50 / small.p50 - 1;
   console.log(`\ndata volume (2026-07-28 get_order, ${commerce.info.orders} → ${atScale.orders} orders; large database ${scaleFill}):`);
-  console.log(`  p50 ${small.p50} → ${big.p50} ms (${growth >= 0 ? '+' : ''}${Math.round(growth * 100)} %)   target ≤ +25 % ${growth <= 0.25 ? 'met' : 'NOT met'}`);
+  console.log(`  p50 ${small.p50} → ${big.p50} ms (${signedPercent(growth)})   target ≤ +25 % ${growth <= 0.25 ? 'met' : 'NOT met'}`);
   console.log(`  p99 ${small.p99} → ${big.p99} ms; req/s ${small.rps} → ${big.rps}; CPU per call node ${small.nodeCpuMs.toFixed(2)} → ${big.nodeCpuMs.toFixed(2)} ms, PostgreSQL ${small.pgCpuMs.toFixed(2)} → ${big.pgCpuMs.toFixed(2)} ms`);
+  if (serial10k) console.log(`  one connection, one call at a time: mean ${serial10k.mean.toFixed(2)} → ${atScale.serial.mean.toFixed(2)} ms (${signedPercent(atScale.serial.mean / serial10k.mean - 1)}), p50 ${serial10k.p50} → ${atScale.serial.p50} ms`);
   console.log(`  EXPLAIN (ANALYZE, BUFFERS) of get_order's order query (application role, customer RLS context) at ${commerce.info.orders} orders:`);
   for (const l of plan10k ?? []) console.log(`    ${l}`);
   console.log(`  … and at ${atScale.orders} orders:`);
