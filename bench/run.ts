@@ -23,6 +23,7 @@ import autocannon from 'autocannon';
 import { recordAudit } from '../src/audit/record.js';
 import { withContext } from '../src/db/context.js';
 import { openAppPool } from '../src/db/database.js';
+import { clusterCpuMs, cpuMs } from './proc.js';
 import { loadOrderDetail } from '../src/servers/shared/order-detail.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 20);
@@ -88,40 +89,6 @@ function peakRssMb(pid: number): number {
 function currentRssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
-}
-
-/** CPU time (ms) a process has used: utime + stime (+ its waited-for children's, for the postmaster). */
-function cpuMs(pid: number, withChildren = false): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
-    const ticks = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
-    return (ticks * 1000) / CLOCK_TICKS;
-  } catch {
-    return 0; // the process has ended (its time is in the postmaster's children figures)
-  }
-}
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-
-/** All CPU time of one embedded cluster: the postmaster (with its ended children) and its live children. */
-function clusterCpuMs(databaseDir: string | undefined): number {
-  if (!databaseDir) return 0;
-  let postmaster: number;
-  try {
-    postmaster = Number(readFileSync(`${databaseDir}/postmaster.pid`, 'utf8').split('\n')[0]);
-  } catch {
-    return 0;
-  }
-  let total = cpuMs(postmaster, true);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === postmaster) total += cpuMs(Number(entry));
-    } catch { /* gone */ }
-  }
-  return total;
 }
 
 interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number; peakRssMb: number; steadyRssMb: number; rssAfterMb: number; nodeCpuMs: number; pgCpuMs: number; statements?: number; roundTrips?: number }
@@ -238,17 +205,17 @@ async function prepareScale(): Promise<string> {
   const marker = `${scaleEnv.BENCH_DATA_DIR}/prepared.json`;
   const migrations = readdirSync('migrations').filter((f) => f.endsWith('.sql')).sort();
   try {
-    const m = JSON.parse(readFileSync(marker, 'utf8')) as { orders: number; migrations: string[]; fillSeconds: number };
+    const m = JSON.parse(readFileSync(marker, 'utf8')) as { orders: number; migrations: string[]; fillSeconds: number; fillCpuSeconds?: number };
     if (m.orders === scaleOrders && JSON.stringify(m.migrations) === JSON.stringify(migrations)) {
       process.stderr.write(`reusing the ${scaleOrders}-order database in ${scaleEnv.BENCH_DATA_DIR} (built in ${m.fillSeconds} s)\n`);
-      return `reused; its fill took ${m.fillSeconds} s`;
+      return `reused; its fill took ${m.fillSeconds} s${m.fillCpuSeconds ? `, ${m.fillCpuSeconds} s of PostgreSQL CPU` : ''}`;
     }
   } catch { /* none yet */ }
   process.stderr.write(`preparing the ${scaleOrders}-order database in ${scaleEnv.BENCH_DATA_DIR} (minutes)…\n`);
   const t0 = performance.now();
   await stop(await startWith(scaleEnv, 'bench/commerce-server.ts', 'prepare'));
-  const m = JSON.parse(readFileSync(marker, 'utf8')) as { fillSeconds: number };
-  return `built in ${((performance.now() - t0) / 1000).toFixed(0)} s (fill ${m.fillSeconds} s, then vacuum analyze)`;
+  const m = JSON.parse(readFileSync(marker, 'utf8')) as { fillSeconds: number; fillCpuSeconds: number };
+  return `built in ${((performance.now() - t0) / 1000).toFixed(0)} s (fill ${m.fillSeconds} s, ${m.fillCpuSeconds} s of PostgreSQL CPU; then vacuum analyze)`;
 }
 
 /** Latency without queueing: one connection, one call at a time (mean has sub-millisecond resolution, p50 does not). */
@@ -274,14 +241,23 @@ async function explainOrderDetail(info: Child['info']): Promise<string[]> {
     if (!captured) return ['(order query not captured)'];
     const q = captured;
     (sql.options as { debug?: unknown }).debug = undefined;
-    let rows: Record<string, unknown>[] = [];
-    // The third run is the one shown: the first ones warm the caches of this fresh connection.
-    for (let i = 0; i < 3; i++) {
-      rows = await withContext(sql, actor, (tx) => (tx as unknown as Sql).unsafe(`explain (analyze, buffers) ${q.text}`, q.params as never[]));
+    // 21 runs on a warm connection: the last plan is shown, planning and execution times as medians
+    // (one EXPLAIN on a busy machine is noise).
+    let plan: string[] = [];
+    const planning: number[] = [];
+    const execution: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      const rows = await withContext(sql, actor, (tx) => (tx as unknown as Sql).unsafe(`explain (analyze, buffers) ${q.text}`, q.params as never[]));
+      plan = rows.map((r) => String((r as Record<string, unknown>)['QUERY PLAN']));
+      for (const l of plan) {
+        const m = /(Planning|Execution) Time: ([\d.]+) ms/.exec(l);
+        if (m) (m[1] === 'Planning' ? planning : execution).push(Number(m[2]));
+      }
     }
-    const plan = rows.map((r) => String(r['QUERY PLAN']));
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
     // BENCH_EXPLAIN=full prints it whole; by default without the (long) RLS filter expressions.
-    return process.env.BENCH_EXPLAIN === 'full' ? plan : plan.filter((l) => !/^\s*(Filter|One-Time Filter|Join Filter|Index Searches|Sort Method|Rows Removed)/.test(l));
+    const shown = process.env.BENCH_EXPLAIN === 'full' ? plan : plan.filter((l) => !/^\s*(Filter|One-Time Filter|Join Filter|Index Searches|Sort Method|Rows Removed)/.test(l));
+    return [`order ${String(info.orderNumber)}; median of 21: planning ${median(planning).toFixed(3)} ms, execution ${median(execution).toFixed(3)} ms`, ...shown];
   } finally {
     await sql.end();
   }

@@ -301,6 +301,11 @@ async function insertBulk(tx: postgres.TransactionSql, table: string, columns: r
 // draw index (pg_temp.vol_u), so a given number always gets the same order (not the same as the
 // batch path's, whose draws come from SeededRandom). Runs as the owner (owner_maintenance policy)
 // with the tenant's own id in every row, like the batch path.
+// Why it is fast: numbers follow time and the generated ids are time-ordered (uuidv7), rows go in
+// key order, so every primary key, foreign-key probe and (tenant, order_id) index is appended to at
+// its right edge instead of touched at random: with random ids (gen_random_uuid, as the service
+// mints them) the indexes outgrow shared_buffers near a million orders and each insert pays random
+// page reads and evictions (measured: 1 M orders 934 s with random ids on a loaded machine).
 
 export interface SetVolumeOptions {
   tenant: string;
@@ -349,7 +354,7 @@ export async function seedVolumeInDatabase(ownerSql: postgres.Sql, options: SetV
   const worker = async () => {
     while (next < chunks.length) {
       const chunk = chunks[next++]!;
-      const counts = await ownerSql.begin((tx) => insertChunk(tx, catalogue, lookups, reference, chunk.first, chunk.count));
+      const counts = await ownerSql.begin((tx) => insertChunk(tx, catalogue, lookups, reference, { first: firstNumber, total }, chunk.first, chunk.count));
       for (const [table, n] of Object.entries(counts)) rows[table] = (rows[table] ?? 0) + n;
       done += chunk.count;
       options.onProgress?.(done, total);
@@ -368,8 +373,8 @@ export async function seedVolumeInDatabase(ownerSql: postgres.Sql, options: SetV
   };
 }
 
-/** One chunk of orders numbered first … first + count - 1, in the caller's transaction. */
-async function insertChunk(tx: postgres.TransactionSql, c: TenantCatalogue, lookups: string, reference: Date, first: number, count: number): Promise<Record<string, number>> {
+/** One chunk of orders numbered first … first + count - 1 (of the range `all`), in the caller's transaction. */
+async function insertChunk(tx: postgres.TransactionSql, c: TenantCatalogue, lookups: string, reference: Date, all: { first: number; total: number }, first: number, count: number): Promise<Record<string, number>> {
   const t = c.tenantId;
   const prefix = NUMBER_PREFIXES.orders;
   await tx`set local synchronous_commit = off`; // regenerable data: no WAL flush per chunk
@@ -398,11 +403,12 @@ async function insertChunk(tx: postgres.TransactionSql, c: TenantCatalogue, look
   }
   await tx`analyze vol_products, vol_customers, vol_warehouses, vol_carriers, vol_causes`;
 
-  // Orders: age skewed towards recent dates (span * u^1.5), status by age (statusFor), customer, line
-  // count (1: 5, 2: 3, 3: 2), first product, payment status.
+  // Orders: numbers follow time, as a shop's do (the oldest first), with ages skewed towards recent
+  // dates like the batch path's span * u^1.5 (here u = 1 - rank); status by age (statusFor), customer,
+  // line count (1: 5, 2: 3, 3: 2), first product, payment status.
   await tx`create temp table vol_o on commit drop as
     with base as (
-      select n, ${reference}::timestamptz as now_, ${SPAN_DAYS} * power(pg_temp.vol_u(n, 1), 1.5) as age, pg_temp.vol_u(n, 2) as u
+      select n, ${reference}::timestamptz as now_, ${SPAN_DAYS} * power(1 - (n - ${all.first})::float8 / ${all.total}, 1.5) as age, pg_temp.vol_u(n, 2) as u
       from generate_series(${first}::bigint, ${first + count - 1}::bigint) n
     ), aged as (
       select n, now_, now_ - age * interval '1 day' as placed,
@@ -413,7 +419,7 @@ async function insertChunk(tx: postgres.TransactionSql, c: TenantCatalogue, look
              else case when u < 1 / 33.0 then 'shipped' when u < 31 / 33.0 then 'delivered' else 'cancelled' end end as status
       from base
     )
-    select n, gen_random_uuid() as id, gen_random_uuid() as payment_id, status, placed, now_,
+    select n, uuidv7() as id, uuidv7() as payment_id, status, placed, now_,
       cu.id as customer_id,
       case when pg_temp.vol_u(n, 4) < 0.5 then 1 when pg_temp.vol_u(n, 4) < 0.8 then 2 else 3 end as line_count,
       floor(pg_temp.vol_u(n, 5) * (select count(*) from vol_products))::int as first_product,
@@ -461,7 +467,7 @@ async function insertChunk(tx: postgres.TransactionSql, c: TenantCatalogue, look
         (status = 'delivered' and delivered_late) or (status in ('in_transit', 'out_for_delivery', 'exception') and (eta0 < now_ or status = 'exception')) as late
       from s1
     )
-    select gen_random_uuid() as id, s2.n, s2.order_id, s2.customer_id, s2.placed, s2.status, s2.shipped_at, s2.eta, s2.delivered_at,
+    select uuidv7() as id, s2.n, s2.order_id, s2.customer_id, s2.placed, s2.status, s2.shipped_at, s2.eta, s2.delivered_at,
       w.id as warehouse_id, ca.id as carrier_id,
       case when s2.status = 'label_created' or cardinality(ca.drivers) = 0 then null
            else ca.drivers[1 + floor(pg_temp.vol_u(s2.n, 27) * cardinality(ca.drivers))::int] end as driver_id,
@@ -486,16 +492,17 @@ async function insertChunk(tx: postgres.TransactionSql, c: TenantCatalogue, look
     from vol_o o
     cross join vol_lookups lk
     join (select order_id, sum(cents * quantity) as cents from vol_l group by order_id) tot on tot.order_id = o.id
-    left join vol_s s on s.order_id = o.id`;
+    left join vol_s s on s.order_id = o.id
+    order by o.n`;
   const lines = await tx`insert into order_lines (tenant_id, order_id, line_no, customer_id, product_id, quantity, unit_price_cents)
-    select ${t}, order_id, line_no, customer_id, product_id, quantity, cents from vol_l`;
+    select ${t}, order_id, line_no, customer_id, product_id, quantity, cents from vol_l order by order_id, line_no`;
   const shipments = await tx`insert into shipments (tenant_id, id, order_id, customer_id, warehouse_id, carrier_id, driver_id, tracking_number,
       status, shipped_at, eta, delivered_at, late_cause_code, late_cause, updated_at)
     select ${t}, id, order_id, customer_id, warehouse_id, carrier_id, driver_id, 'VX' || n,
-      status::shipment_status, shipped_at, eta, delivered_at, late_cause_code, late_cause, updated_at from vol_s`;
+      status::shipment_status, shipped_at, eta, delivered_at, late_cause_code, late_cause, updated_at from vol_s order by n`;
   // The carrier's scans up to the shipment's current status (none in the future).
-  const events = await tx`insert into shipment_events (tenant_id, shipment_id, customer_id, status, occurred_at, location, description, source)
-    select ${t}, s.id, s.customer_id, e.status, e.at, e.location, e.description, 'carrier'
+  const events = await tx`insert into shipment_events (tenant_id, id, shipment_id, customer_id, status, occurred_at, location, description, source)
+    select ${t}, uuidv7(), s.id, s.customer_id, e.status, e.at, e.location, e.description, 'carrier'
     from vol_s s
     cross join lateral (values
       ('label_created', s.placed + interval '2 hours', 'Warehouse', 'Shipping label created', true),
@@ -505,13 +512,15 @@ async function insertChunk(tx: postgres.TransactionSql, c: TenantCatalogue, look
       ('delivered', s.delivered_at, 'Destination', 'Delivered', s.status = 'delivered'),
       ('exception', s.updated_at, 'Regional hub', s.late_cause, s.status = 'exception')
     ) as e(status, at, location, description, applies)
-    where e.applies and e.at <= ${reference}::timestamptz`;
+    where e.applies and e.at <= ${reference}::timestamptz
+    order by s.n, e.at`;
   const payments = await tx`insert into payments (tenant_id, id, order_id, customer_id, amount_cents, refunded_cents, currency, method, status, created_at)
     select ${t}, o.payment_id, o.id, o.customer_id, tot.cents, case when o.payment_status = 'refunded' then tot.cents else 0 end,
       ${c.currency}, 'test_card', o.payment_status::payment_status, o.placed + interval '1 minute'
-    from vol_o o join (select order_id, sum(cents * quantity) as cents from vol_l group by order_id) tot on tot.order_id = o.id`;
+    from vol_o o join (select order_id, sum(cents * quantity) as cents from vol_l group by order_id) tot on tot.order_id = o.id
+    order by o.n`;
   const refunds = await tx`insert into refunds (tenant_id, id, payment_id, order_id, customer_id, amount_cents, reason, created_at)
-    select ${t}, gen_random_uuid(), o.payment_id, o.id, o.customer_id, tot.cents, 'Order cancelled before shipping', o.placed + interval '2 hours'
+    select ${t}, uuidv7(), o.payment_id, o.id, o.customer_id, tot.cents, 'Order cancelled before shipping', o.placed + interval '2 hours'
     from vol_o o join (select order_id, sum(cents * quantity) as cents from vol_l group by order_id) tot on tot.order_id = o.id
     where o.payment_status = 'refunded'`;
   return { orders: orders.count, order_lines: lines.count, shipments: shipments.count, shipment_events: events.count, payments: payments.count, refunds: refunds.count };
