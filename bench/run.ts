@@ -13,8 +13,10 @@
 //   BENCH_SCALE=1: also measure get_order (2026-07-28) on a second database of BENCH_SCALE_ORDERS
 //     (1,000,000) orders, right after the 10 k one, with EXPLAIN (ANALYZE, BUFFERS) of the order query at
 //     both sizes (target: p50 at 1 M ≤ +25 % of 10 k). Its database lives in BENCH_SCALE_DATA_DIR
-//     (BENCH_DATA_DIR + '-1m') on BENCH_SCALE_PG_PORT (BENCH_PG_PORT + 10); it is built once (≈ 3–4 min
-//     for 1 M on 2 shared cores) and reused while its order count and migrations match.
+//     (BENCH_DATA_DIR + '-1m') on BENCH_SCALE_PG_PORT (BENCH_PG_PORT + 10); it is built once (1 M:
+//     531 s of PostgreSQL CPU, ≈ 4½ min on 2 idle cores, 13 min on a busy machine) and reused while
+//     its order count and migrations match. Then the small database again in a fresh process (A/B/A).
+//   BENCH_EXPLAIN=full: the EXPLAIN output with the RLS filter expressions
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { Sql } from 'postgres';
@@ -132,7 +134,8 @@ async function probe(name: string, t: Target): Promise<void> {
   }
 }
 
-async function measure(name: string, child: Child, url: string, headers: Record<string, string>, body: string, split?: Target): Promise<Figures> {
+async function measure(name: string, child: Child, url: string, headers: Record<string, string>, body: string, split?: Target, warmupSeconds = warmup): Promise<Figures> {
+  const warmup = warmupSeconds;
   await probe(name, { url, headers, body });
   if (split) await probe(`${name} (second tenant)`, split);
   process.stderr.write(`${name}: warm-up ${warmup}s, then ${duration}s at ${connections} connections…\n`);
@@ -289,15 +292,31 @@ try {
 }
 
 // The same call on the large database, right after the small one (the data-volume target).
-let atScale: { figures: Figures; orders: number; plan: string[]; serial: { mean: number; p50: number } } | undefined;
+let atScale: { figures: Figures; orders: number; plan: string[]; serial: { mean: number; p50: number }; smallAgain: Figures; serialAgain: { mean: number; p50: number } } | undefined;
 if (scale) {
   process.stderr.write(`starting commerce-mcp on the ${scaleOrders}-order database…\n`);
   const big = await startWith(scaleEnv, 'bench/commerce-server.ts');
   try {
     const c = call('2026-07-28', 'get_order', { order_number: big.info.orderNumber });
-    const figures = await measure(`commerce-mcp 2026-07-28, ${big.info.orders} orders`, big, String(big.info.url), { ...c.headers, Authorization: `Bearer ${big.info.token}` }, c.body);
+    // A fresh process: warmed as long as the small database's process had run before its 2026-07-28
+    // phase (JIT, caches), so the two compare like for like.
+    const figures = await measure(`commerce-mcp 2026-07-28, ${big.info.orders} orders`, big, String(big.info.url), { ...c.headers, Authorization: `Bearer ${big.info.token}` }, c.body,
+      undefined, 2 * warmup + duration);
     const serial = await serialLatency({ url: String(big.info.url), headers: { ...c.headers, Authorization: `Bearer ${big.info.token}` }, body: c.body });
-    atScale = { figures, orders: Number(big.info.orders), serial, plan: await explainOrderDetail(big.info) };
+    const plan = await explainOrderDetail(big.info);
+    await stop(big);
+    // And the small database once more, in a fresh process warmed the same way (A/B/A: on a shared
+    // machine the load moves between phases; the target is judged against this like-for-like one).
+    process.stderr.write('starting commerce-mcp on the small database again (A/B/A)…\n');
+    const again = await start('bench/commerce-server.ts');
+    try {
+      const a = call('2026-07-28', 'get_order', { order_number: again.info.orderNumber });
+      const target = { url: String(again.info.url), headers: { ...a.headers, Authorization: `Bearer ${again.info.token}` }, body: a.body };
+      const smallAgain = await measure(`commerce-mcp 2026-07-28, ${again.info.orders} orders, fresh process`, again, target.url, target.headers, target.body, undefined, 2 * warmup + duration);
+      atScale = { figures, orders: Number(big.info.orders), serial, plan, smallAgain, serialAgain: await serialLatency(target) };
+    } finally {
+      await stop(again);
+    }
   } finally {
     await stop(big);
   }
@@ -379,7 +398,10 @@ console.log(`\nautocannon, ${connections} connections, ${duration}s (after ${war
 console.log(`RSS in MB: steady = median of VmRSS sampled every 250 ms over the measured run, peak = VmHWM`);
 console.log(`${'server'.padEnd(50)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'RSS med'.padStart(8)} ${'peak RSS'.padStart(9)} ${'node ms'.padStart(9)} ${'pg ms'.padStart(9)} ${'stmts'.padStart(6)} ${'trips'.padStart(6)} ${'errors'.padStart(7)}`);
 for (const r of REVISIONS) console.log(row(`commerce-mcp get_order, ${r} (whole stack)`, ours[r]));
-if (atScale) console.log(row(`commerce-mcp get_order, 2026-07-28, ${atScale.orders} orders`, atScale.figures));
+if (atScale) {
+  console.log(row(`commerce-mcp get_order, 2026-07-28, ${atScale.orders} orders`, atScale.figures));
+  console.log(row(`commerce-mcp get_order, 2026-07-28, ${commerce.info.orders}, again`, atScale.smallAgain));
+}
 if (twoTenants) console.log(row('commerce-mcp get_order, 2026-07-28, two tenants', twoTenants));
 for (const r of REVISIONS) console.log(row(`bare SDK v2 createMcpHandler, ${r}`, bareV2[r]));
 if (bareV1) console.log(row('bare SDK v1 stateless, 2025-11-25 (comparison)', bareV1));
@@ -419,13 +441,16 @@ function signedPercent(x: number): string {
   return `${x >= 0 ? '+' : ''}${Math.round(x * 100)} %`;
 }
 if (atScale) {
-  const small = ours['2026-07-28'];
+  const first = ours['2026-07-28'];
+  const small = atScale.smallAgain; // fresh process, warmed like the large one's
   const big = atScale.figures;
   const growth = big.p50 / small.p50 - 1;
   console.log(`\ndata volume (2026-07-28 get_order, ${commerce.info.orders} → ${atScale.orders} orders; large database ${scaleFill}):`);
-  console.log(`  p50 ${small.p50} → ${big.p50} ms (${signedPercent(growth)})   target ≤ +25 % ${growth <= 0.25 ? 'met' : 'NOT met'}`);
-  console.log(`  p99 ${small.p99} → ${big.p99} ms; req/s ${small.rps} → ${big.rps}; CPU per call node ${small.nodeCpuMs.toFixed(2)} → ${big.nodeCpuMs.toFixed(2)} ms, PostgreSQL ${small.pgCpuMs.toFixed(2)} → ${big.pgCpuMs.toFixed(2)} ms`);
-  if (serial10k) console.log(`  one connection, one call at a time: mean ${serial10k.mean.toFixed(2)} → ${atScale.serial.mean.toFixed(2)} ms (${signedPercent(atScale.serial.mean / serial10k.mean - 1)}), p50 ${serial10k.p50} → ${atScale.serial.p50} ms`);
+  console.log(`  order: small (main phase) → large → small again (fresh process, warmed ${2 * warmup + duration} s like the large one)`);
+  console.log(`  p50 ${first.p50} → ${big.p50} → ${small.p50} ms: ${signedPercent(growth)} against the fresh small one (${signedPercent(big.p50 / first.p50 - 1)} against the main phase)   target ≤ +25 % ${growth <= 0.25 ? 'met' : 'NOT met'}`);
+  console.log(`  p99 ${first.p99} → ${big.p99} → ${small.p99} ms; req/s ${first.rps} → ${big.rps} → ${small.rps}`);
+  console.log(`  CPU per call: node ${first.nodeCpuMs.toFixed(2)} → ${big.nodeCpuMs.toFixed(2)} → ${small.nodeCpuMs.toFixed(2)} ms, PostgreSQL ${first.pgCpuMs.toFixed(2)} → ${big.pgCpuMs.toFixed(2)} → ${small.pgCpuMs.toFixed(2)} ms`);
+  if (serial10k) console.log(`  one connection, one call at a time: mean ${serial10k.mean.toFixed(2)} → ${atScale.serial.mean.toFixed(2)} → ${atScale.serialAgain.mean.toFixed(2)} ms, p50 ${serial10k.p50} → ${atScale.serial.p50} → ${atScale.serialAgain.p50} ms`);
   console.log(`  EXPLAIN (ANALYZE, BUFFERS) of get_order's order query (application role, customer RLS context) at ${commerce.info.orders} orders:`);
   for (const l of plan10k ?? []) console.log(`    ${l}`);
   console.log(`  … and at ${atScale.orders} orders:`);
