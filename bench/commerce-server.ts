@@ -36,7 +36,7 @@ const config = loadConfig({
 const service = await startService(config, createLogger(config));
 const owner = postgres(service.db.ownerUrl, { max: 4, onnotice: () => {} });
 if (mode === 'prepare') {
-  // Generated in the database (generate_series): 1 M orders in minutes, not tens of minutes.
+  // Generated in the database (generate_series): no rows through this process, shipment events included.
   // One bulk customer per 50 orders, at least 2,000 (1 M orders: 20,000 customers).
   const started = performance.now();
   const databaseDir = service.db.embedded?.databaseDir;
