@@ -7,14 +7,26 @@
 // Each server runs in a child process of its own, so its peak RSS (VmHWM) is its own. CPU per call
 // (node, and all processes of the embedded PostgreSQL cluster) from /proc/<pid>/stat deltas over the
 // measured run, divided by the calls answered.
+// Steady RSS: the median of VmRSS sampled every 250 ms over the measured run, beside the peak (VmHWM).
 //   BENCH_DURATION (s, default 20), BENCH_CONNECTIONS (32), BENCH_ORDERS (10000), BENCH_WARMUP (s, 5)
+//   BENCH_TSX=1: run the servers under tsx instead of compiled (tsc → .bench-build, as production runs)
+//   BENCH_SCALE=1: also measure get_order (2026-07-28) on a second database of BENCH_SCALE_ORDERS
+//     (1,000,000) orders, right after the 10 k one, with EXPLAIN (ANALYZE, BUFFERS) of the order query at
+//     both sizes (target: p50 at 1 M ≤ +25 % of 10 k). Its database lives in BENCH_SCALE_DATA_DIR
+//     (BENCH_DATA_DIR + '-1m') on BENCH_SCALE_PG_PORT (BENCH_PG_PORT + 10); it is built once (1 M:
+//     531 s of PostgreSQL CPU, ≈ 4½ min on 2 idle cores, 13 min on a busy machine) and reused while
+//     its order count and migrations match. Then the small database again in a fresh process (A/B/A).
+//   BENCH_EXPLAIN=full: the EXPLAIN output with the RLS filter expressions
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { Sql } from 'postgres';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { recordAudit } from '../src/audit/record.js';
 import { withContext } from '../src/db/context.js';
 import { openAppPool } from '../src/db/database.js';
+import { clusterCpuMs, cpuMs } from './proc.js';
+import { loadOrderDetail } from '../src/servers/shared/order-detail.js';
 
 const duration = Number(process.env.BENCH_DURATION ?? 20);
 const warmup = Number(process.env.BENCH_WARMUP ?? 5);
@@ -29,8 +41,9 @@ interface Child {
 // loader in the measured processes. BENCH_TSX=1 runs them through tsx instead.
 const BUILD = '.bench-build';
 const compiled = process.env.BENCH_TSX !== '1';
+const MODE = compiled ? `compiled (tsc → ${BUILD}, node ${process.version})` : `under tsx (node ${process.version} --import tsx)`;
 if (compiled) {
-  console.log('compiling (tsc)…');
+  process.stderr.write('compiling (tsc)…\n');
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.', '--outDir', BUILD, '--sourceMap', 'false'], { stdio: 'inherit' });
   // src/db/migrate.ts finds migrations/ two folders above its own file.
   cpSync('migrations', `${BUILD}/migrations`, { recursive: true });
@@ -39,6 +52,17 @@ if (compiled) {
 function start(script: string, ...args: string[]): Promise<Child> {
   return startWith({}, script, ...args);
 }
+
+const dataDir = process.env.BENCH_DATA_DIR ?? '/tmp/commerce-mcp-bench';
+const pgPort = Number(process.env.BENCH_PG_PORT ?? 55610);
+const scale = process.env.BENCH_SCALE === '1';
+const scaleOrders = Number(process.env.BENCH_SCALE_ORDERS ?? 1_000_000);
+/** The large database's environment for bench/commerce-server.ts. */
+const scaleEnv = {
+  BENCH_DATA_DIR: process.env.BENCH_SCALE_DATA_DIR ?? `${dataDir}-1m`,
+  BENCH_PG_PORT: process.env.BENCH_SCALE_PG_PORT ?? String(pgPort + 10),
+  BENCH_ORDERS: String(scaleOrders),
+};
 
 function startWith(env: Record<string, string>, script: string, ...args: string[]): Promise<Child> {
   const entry = compiled ? [`${BUILD}/${script.replace(/\.ts$/, '.js')}`] : ['--import', 'tsx', script];
@@ -69,46 +93,23 @@ function currentRssMb(pid: number): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
-/** CPU time (ms) a process has used: utime + stime (+ its waited-for children's, for the postmaster). */
-function cpuMs(pid: number, withChildren = false): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
-    const ticks = Number(f[11]) + Number(f[12]) + (withChildren ? Number(f[13]) + Number(f[14]) : 0);
-    return (ticks * 1000) / CLOCK_TICKS;
-  } catch {
-    return 0; // the process has ended (its time is in the postmaster's children figures)
-  }
-}
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number; peakRssMb: number; steadyRssMb: number; rssAfterMb: number; nodeCpuMs: number; pgCpuMs: number; statements?: number; roundTrips?: number }
 
-/** All CPU time of one embedded cluster: the postmaster (with its ended children) and its live children. */
-function clusterCpuMs(databaseDir: string | undefined): number {
-  if (!databaseDir) return 0;
-  let postmaster: number;
-  try {
-    postmaster = Number(readFileSync(`${databaseDir}/postmaster.pid`, 'utf8').split('\n')[0]);
-  } catch {
-    return 0;
-  }
-  let total = cpuMs(postmaster, true);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === postmaster) total += cpuMs(Number(entry));
-    } catch { /* gone */ }
-  }
-  return total;
+/** Samples a process's VmRSS every 250 ms until stopped; the median is its steady RSS. */
+function sampleRss(pid: number): () => number {
+  const samples: number[] = [];
+  const timer = setInterval(() => { try { samples.push(currentRssMb(pid)); } catch { /* gone */ } }, 250);
+  return () => {
+    clearInterval(timer);
+    const sorted = samples.filter(Number.isFinite).sort((a, b) => a - b);
+    return sorted.length ? sorted[Math.floor(sorted.length / 2)]! : NaN;
+  };
 }
-
-interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number; peakRssMb: number; rssAfterMb: number; nodeCpuMs: number; pgCpuMs: number; statements?: number; roundTrips?: number }
 
 /** The commerce child's wire counters (bench/commerce-server.ts, on SIGUSR2). */
 async function wireCounters(child: Child): Promise<{ writes: number; statements: number } | undefined> {
   if (!child.info.pgPort) return undefined;
-  const file = `${process.env.BENCH_DATA_DIR ?? '/tmp/commerce-mcp-bench'}/wire.json`;
+  const file = `${child.info.dataDir ?? dataDir}/wire.json`;
   try { rmSync(file); } catch { /* first time */ }
   child.proc.kill('SIGUSR2');
   for (let i = 0; i < 50; i++) {
@@ -133,7 +134,8 @@ async function probe(name: string, t: Target): Promise<void> {
   }
 }
 
-async function measure(name: string, child: Child, url: string, headers: Record<string, string>, body: string, split?: Target): Promise<Figures> {
+async function measure(name: string, child: Child, url: string, headers: Record<string, string>, body: string, split?: Target, warmupSeconds = warmup): Promise<Figures> {
+  const warmup = warmupSeconds;
   await probe(name, { url, headers, body });
   if (split) await probe(`${name} (second tenant)`, split);
   process.stderr.write(`${name}: warm-up ${warmup}s, then ${duration}s at ${connections} connections…\n`);
@@ -156,7 +158,9 @@ async function measure(name: string, child: Child, url: string, headers: Record<
   const wire0 = await wireCounters(child);
   const node0 = cpuMs(child.proc.pid!);
   const pg0 = clusterCpuMs(databaseDir);
+  const steadyRss = sampleRss(child.proc.pid!);
   const r = await load(duration);
+  const steadyRssMb = steadyRss();
   const calls = Math.max(1, r.requests.total);
   const nodeCpuMs = (cpuMs(child.proc.pid!) - node0) / calls;
   const pgCpuMs = (clusterCpuMs(databaseDir) - pg0) / calls;
@@ -171,6 +175,7 @@ async function measure(name: string, child: Child, url: string, headers: Record<
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
     peakRssMb: peakRssMb(child.proc.pid!),
+    steadyRssMb,
     rssAfterMb: currentRssMb(child.proc.pid!),
   };
 }
@@ -193,12 +198,80 @@ function call(revision: Revision, name: string, args: Record<string, unknown>): 
 const REVISIONS: Revision[] = ['2025-11-25', '2026-07-28'];
 
 process.stderr.write('preparing the database (embedded PostgreSQL, demo seed + volume data)…\n');
-// BENCH_PREPARE=0 reuses the database of an earlier run in BENCH_DATA_DIR (the 1 M-order fill takes minutes).
+// BENCH_PREPARE=0 reuses the database of an earlier run in BENCH_DATA_DIR.
 if (process.env.BENCH_PREPARE !== '0') await stop(await start('bench/commerce-server.ts', 'prepare'));
-process.stderr.write('starting commerce-mcp…\n');
+let scaleFill: string | undefined;
+if (scale) scaleFill = await prepareScale();
+
+/** Builds the large database in a process of its own, unless the one there has the same orders and migrations. */
+async function prepareScale(): Promise<string> {
+  const marker = `${scaleEnv.BENCH_DATA_DIR}/prepared.json`;
+  const migrations = readdirSync('migrations').filter((f) => f.endsWith('.sql')).sort();
+  try {
+    const m = JSON.parse(readFileSync(marker, 'utf8')) as { orders: number; migrations: string[]; fillSeconds: number; fillCpuSeconds?: number };
+    if (m.orders === scaleOrders && JSON.stringify(m.migrations) === JSON.stringify(migrations)) {
+      process.stderr.write(`reusing the ${scaleOrders}-order database in ${scaleEnv.BENCH_DATA_DIR} (built in ${m.fillSeconds} s)\n`);
+      return `reused; its fill took ${m.fillSeconds} s${m.fillCpuSeconds ? `, ${m.fillCpuSeconds} s of PostgreSQL CPU` : ''}`;
+    }
+  } catch { /* none yet */ }
+  process.stderr.write(`preparing the ${scaleOrders}-order database in ${scaleEnv.BENCH_DATA_DIR} (minutes)…\n`);
+  const t0 = performance.now();
+  await stop(await startWith(scaleEnv, 'bench/commerce-server.ts', 'prepare'));
+  const m = JSON.parse(readFileSync(marker, 'utf8')) as { fillSeconds: number; fillCpuSeconds: number };
+  return `built in ${((performance.now() - t0) / 1000).toFixed(0)} s (fill ${m.fillSeconds} s, ${m.fillCpuSeconds} s of PostgreSQL CPU; then vacuum analyze)`;
+}
+
+/** Latency without queueing: one connection, one call at a time (mean has sub-millisecond resolution, p50 does not). */
+async function serialLatency(t: Target): Promise<{ mean: number; p50: number }> {
+  const r = await autocannon({ url: t.url, method: 'POST', headers: t.headers, body: t.body, connections: 1, duration: Math.min(duration, 10), pipelining: 1 });
+  return { mean: r.latency.average, p50: r.latency.p50 };
+}
+
+/**
+ * EXPLAIN (ANALYZE, BUFFERS) of get_order's order query, as the application role under the
+ * customer's RLS context: the statement text and parameters are the tool's own (loadOrderDetail),
+ * captured through the driver's debug hook, then explained in the same kind of transaction.
+ */
+async function explainOrderDetail(info: Child['info']): Promise<string[]> {
+  const sql = openAppPool(String(info.appUrl), 2);
+  let captured: { text: string; params: unknown[] } | undefined;
+  (sql.options as { debug?: unknown }).debug = (_c: number, text: string, params: unknown[]) => {
+    if (text.includes('from orders o')) captured = { text, params };
+  };
+  const actor = { kind: 'customer' as const, tenantId: String(info.tenantId), customerId: String(info.customerId) };
+  try {
+    await withContext(sql, actor, (tx) => loadOrderDetail(tx, actor.tenantId, actor.customerId, String(info.orderNumber)));
+    if (!captured) return ['(order query not captured)'];
+    const q = captured;
+    (sql.options as { debug?: unknown }).debug = undefined;
+    // 21 runs on a warm connection: the last plan is shown, planning and execution times as medians
+    // (one EXPLAIN on a busy machine is noise).
+    let plan: string[] = [];
+    const planning: number[] = [];
+    const execution: number[] = [];
+    for (let i = 0; i < 21; i++) {
+      const rows = await withContext(sql, actor, (tx) => (tx as unknown as Sql).unsafe(`explain (analyze, buffers) ${q.text}`, q.params as never[]));
+      plan = rows.map((r) => String((r as Record<string, unknown>)['QUERY PLAN']));
+      for (const l of plan) {
+        const m = /(Planning|Execution) Time: ([\d.]+) ms/.exec(l);
+        if (m) (m[1] === 'Planning' ? planning : execution).push(Number(m[2]));
+      }
+    }
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+    // BENCH_EXPLAIN=full prints it whole; by default without the (long) RLS filter expressions.
+    const shown = process.env.BENCH_EXPLAIN === 'full' ? plan : plan.filter((l) => !/^\s*(Filter|One-Time Filter|Join Filter|Index Searches|Sort Method|Rows Removed)/.test(l));
+    return [`order ${String(info.orderNumber)}; median of 21: planning ${median(planning).toFixed(3)} ms, execution ${median(execution).toFixed(3)} ms`, ...shown];
+  } finally {
+    await sql.end();
+  }
+}
+
+process.stderr.write(`starting commerce-mcp (${MODE})…\n`);
 const commerce = await start('bench/commerce-server.ts');
 const ours = {} as Record<Revision, Figures>;
 let twoTenants: Figures | undefined;
+let plan10k: string[] | undefined;
+let serial10k: { mean: number; p50: number } | undefined;
 try {
   for (const revision of REVISIONS) {
     const c = call(revision, 'get_order', { order_number: commerce.info.orderNumber });
@@ -209,8 +282,44 @@ try {
   const b = call('2026-07-28', 'get_order', { order_number: commerce.info.orderNumber2 });
   twoTenants = await measure('commerce-mcp 2026-07-28, two tenants', commerce, String(commerce.info.url), { ...a.headers, Authorization: `Bearer ${commerce.info.token}` }, a.body,
     { url: String(commerce.info.url2), headers: { ...b.headers, Authorization: `Bearer ${commerce.info.token2}` }, body: b.body });
+  if (scale) {
+    const c = call('2026-07-28', 'get_order', { order_number: commerce.info.orderNumber });
+    serial10k = await serialLatency({ url: String(commerce.info.url), headers: { ...c.headers, Authorization: `Bearer ${commerce.info.token}` }, body: c.body });
+    plan10k = await explainOrderDetail(commerce.info);
+  }
 } finally {
   await stop(commerce);
+}
+
+// The same call on the large database, right after the small one (the data-volume target).
+let atScale: { figures: Figures; orders: number; plan: string[]; serial: { mean: number; p50: number }; smallAgain: Figures; serialAgain: { mean: number; p50: number } } | undefined;
+if (scale) {
+  process.stderr.write(`starting commerce-mcp on the ${scaleOrders}-order database…\n`);
+  const big = await startWith(scaleEnv, 'bench/commerce-server.ts');
+  try {
+    const c = call('2026-07-28', 'get_order', { order_number: big.info.orderNumber });
+    // A fresh process: warmed as long as the small database's process had run before its 2026-07-28
+    // phase (JIT, caches), so the two compare like for like.
+    const figures = await measure(`commerce-mcp 2026-07-28, ${big.info.orders} orders`, big, String(big.info.url), { ...c.headers, Authorization: `Bearer ${big.info.token}` }, c.body,
+      undefined, 2 * warmup + duration);
+    const serial = await serialLatency({ url: String(big.info.url), headers: { ...c.headers, Authorization: `Bearer ${big.info.token}` }, body: c.body });
+    const plan = await explainOrderDetail(big.info);
+    await stop(big);
+    // And the small database once more, in a fresh process warmed the same way (A/B/A: on a shared
+    // machine the load moves between phases; the target is judged against this like-for-like one).
+    process.stderr.write('starting commerce-mcp on the small database again (A/B/A)…\n');
+    const again = await start('bench/commerce-server.ts');
+    try {
+      const a = call('2026-07-28', 'get_order', { order_number: again.info.orderNumber });
+      const target = { url: String(again.info.url), headers: { ...a.headers, Authorization: `Bearer ${again.info.token}` }, body: a.body };
+      const smallAgain = await measure(`commerce-mcp 2026-07-28, ${again.info.orders} orders, fresh process`, again, target.url, target.headers, target.body, undefined, 2 * warmup + duration);
+      atScale = { figures, orders: Number(big.info.orders), serial, plan, smallAgain, serialAgain: await serialLatency(target) };
+    } finally {
+      await stop(again);
+    }
+  } finally {
+    await stop(big);
+  }
 }
 
 const bareV2 = {} as Record<Revision, Figures>;
@@ -284,10 +393,15 @@ if (process.env.BENCH_COSTS !== '0') {
 }
 
 const row = (name: string, f: Figures) =>
-  `${name.padEnd(50)} ${String(f.rps).padStart(7)} ${String(f.p50).padStart(7)} ${String(f.p99).padStart(7)} ${String(f.peakRssMb).padStart(9)} ${f.nodeCpuMs.toFixed(2).padStart(9)} ${f.pgCpuMs.toFixed(2).padStart(9)} ${(f.statements?.toFixed(1) ?? '-').padStart(6)} ${(f.roundTrips?.toFixed(1) ?? '-').padStart(6)} ${String(f.errors + f.non2xx).padStart(7)}`;
-console.log(`\nautocannon, ${connections} connections, ${duration}s (after ${warmup}s warm-up); ${commerce.info.orders} orders in the database`);
-console.log(`${'server'.padEnd(50)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'peak RSS'.padStart(9)} ${'node ms'.padStart(9)} ${'pg ms'.padStart(9)} ${'stmts'.padStart(6)} ${'trips'.padStart(6)} ${'errors'.padStart(7)}`);
+  `${name.padEnd(50)} ${String(f.rps).padStart(7)} ${String(f.p50).padStart(7)} ${String(f.p99).padStart(7)} ${String(f.steadyRssMb).padStart(8)} ${String(f.peakRssMb).padStart(9)} ${f.nodeCpuMs.toFixed(2).padStart(9)} ${f.pgCpuMs.toFixed(2).padStart(9)} ${(f.statements?.toFixed(1) ?? '-').padStart(6)} ${(f.roundTrips?.toFixed(1) ?? '-').padStart(6)} ${String(f.errors + f.non2xx).padStart(7)}`;
+console.log(`\nautocannon, ${connections} connections, ${duration}s (after ${warmup}s warm-up); ${commerce.info.orders} orders in the database; servers ${MODE}`);
+console.log(`RSS in MB: steady = median of VmRSS sampled every 250 ms over the measured run, peak = VmHWM`);
+console.log(`${'server'.padEnd(50)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'RSS med'.padStart(8)} ${'peak RSS'.padStart(9)} ${'node ms'.padStart(9)} ${'pg ms'.padStart(9)} ${'stmts'.padStart(6)} ${'trips'.padStart(6)} ${'errors'.padStart(7)}`);
 for (const r of REVISIONS) console.log(row(`commerce-mcp get_order, ${r} (whole stack)`, ours[r]));
+if (atScale) {
+  console.log(row(`commerce-mcp get_order, 2026-07-28, ${atScale.orders} orders`, atScale.figures));
+  console.log(row(`commerce-mcp get_order, 2026-07-28, ${commerce.info.orders}, again`, atScale.smallAgain));
+}
 if (twoTenants) console.log(row('commerce-mcp get_order, 2026-07-28, two tenants', twoTenants));
 for (const r of REVISIONS) console.log(row(`bare SDK v2 createMcpHandler, ${r}`, bareV2[r]));
 if (bareV1) console.log(row('bare SDK v1 stateless, 2025-11-25 (comparison)', bareV1));
@@ -300,7 +414,7 @@ for (const r of REVISIONS) {
 if (bareV1) console.log(`bare SDK v2 / v1 on 2025-11-25: ${(bareV2['2025-11-25'].rps / bareV1.rps).toFixed(2)}; commerce-mcp 2025-11-25 / bare v1: ${(ours['2025-11-25'].rps / bareV1.rps).toFixed(2)}`);
 for (const r of REVISIONS) {
   console.log(`commerce-mcp ${r} p99: ${ours[r].p99} ms   target ≤ 50 ms ${ours[r].p99 <= 50 ? 'met' : 'NOT met'}`);
-  console.log(`commerce-mcp ${r} peak RSS: ${ours[r].peakRssMb} MB (node process; PostgreSQL runs in its own processes)   target ≤ 200 MB ${ours[r].peakRssMb <= 200 ? 'met' : 'NOT met'}`);
+  console.log(`commerce-mcp ${r} steady RSS: ${ours[r].steadyRssMb} MB, peak ${ours[r].peakRssMb} MB (node process, ${compiled ? 'compiled' : 'tsx'}; PostgreSQL runs in its own processes)   target steady ≤ 200 MB ${ours[r].steadyRssMb <= 200 ? 'met' : 'NOT met'}`);
 }
 for (const r of REVISIONS) {
   const o = ours[r];
@@ -322,4 +436,23 @@ for (const r of REVISIONS) {
   const o = ours[r];
   const b = bareV2[r];
   console.log(`commerce-mcp ${r} CPU per call: node ${o.nodeCpuMs.toFixed(2)} ms (bare v2 ${b.nodeCpuMs.toFixed(2)} ms; target ≤ bare ${o.nodeCpuMs <= b.nodeCpuMs ? 'met' : 'NOT met'}), PostgreSQL ${o.pgCpuMs.toFixed(2)} ms (target ≤ 1.00 ${o.pgCpuMs <= 1 ? 'met' : 'NOT met'})`);
+}
+function signedPercent(x: number): string {
+  return `${x >= 0 ? '+' : ''}${Math.round(x * 100)} %`;
+}
+if (atScale) {
+  const first = ours['2026-07-28'];
+  const small = atScale.smallAgain; // fresh process, warmed like the large one's
+  const big = atScale.figures;
+  const growth = big.p50 / small.p50 - 1;
+  console.log(`\ndata volume (2026-07-28 get_order, ${commerce.info.orders} → ${atScale.orders} orders; large database ${scaleFill}):`);
+  console.log(`  order: small (main phase) → large → small again (fresh process, warmed ${2 * warmup + duration} s like the large one)`);
+  console.log(`  p50 ${first.p50} → ${big.p50} → ${small.p50} ms: ${signedPercent(growth)} against the fresh small one (${signedPercent(big.p50 / first.p50 - 1)} against the main phase)   target ≤ +25 % ${growth <= 0.25 ? 'met' : 'NOT met'}`);
+  console.log(`  p99 ${first.p99} → ${big.p99} → ${small.p99} ms; req/s ${first.rps} → ${big.rps} → ${small.rps}`);
+  console.log(`  CPU per call: node ${first.nodeCpuMs.toFixed(2)} → ${big.nodeCpuMs.toFixed(2)} → ${small.nodeCpuMs.toFixed(2)} ms, PostgreSQL ${first.pgCpuMs.toFixed(2)} → ${big.pgCpuMs.toFixed(2)} → ${small.pgCpuMs.toFixed(2)} ms`);
+  if (serial10k) console.log(`  one connection, one call at a time: mean ${serial10k.mean.toFixed(2)} → ${atScale.serial.mean.toFixed(2)} → ${atScale.serialAgain.mean.toFixed(2)} ms, p50 ${serial10k.p50} → ${atScale.serial.p50} → ${atScale.serialAgain.p50} ms`);
+  console.log(`  EXPLAIN (ANALYZE, BUFFERS) of get_order's order query (application role, customer RLS context) at ${commerce.info.orders} orders:`);
+  for (const l of plan10k ?? []) console.log(`    ${l}`);
+  console.log(`  … and at ${atScale.orders} orders:`);
+  for (const l of atScale.plan) console.log(`    ${l}`);
 }
