@@ -50,6 +50,23 @@ interface TenantCatalogue {
   carriers: { id: string; drivers: string[] }[];
 }
 
+/**
+ * What both fills start with: the tenant's catalogue, its volume customers (created as needed) and
+ * the whole range of order numbers, reserved in one short transaction.
+ */
+async function reserveVolume(ownerSql: postgres.Sql, tenant: string, customers: number, total: number) {
+  const catalogue = await loadCatalogue(ownerSql, tenant);
+  const customersCreated = await ensureVolumeCustomers(ownerSql, catalogue, tenant, customers);
+  const customerIds = (await ownerSql<{ id: string }[]>`
+    select id from customers where tenant_id = ${catalogue.tenantId} and disabled_at is null order by email`).map((r) => r.id);
+  if (customerIds.length === 0) throw new Error(`tenant ${tenant} has no customers`);
+  const [counter] = await ownerSql<{ value: string }[]>`
+    insert into tenant_counters (tenant_id, name, value) values (${catalogue.tenantId}, ${COUNTER_NAMES.orders}, ${1000 + total})
+    on conflict (tenant_id, name) do update set value = tenant_counters.value + ${total}
+    returning value`;
+  return { catalogue, customersCreated, customerIds, firstNumber: Number(counter!.value) - total + 1 };
+}
+
 export async function seedVolume(ownerSql: postgres.Sql, options: VolumeOptions): Promise<VolumeSummary> {
   const started = performance.now();
   const total = Math.floor(options.orders);
@@ -57,19 +74,7 @@ export async function seedVolume(ownerSql: postgres.Sql, options: VolumeOptions)
   const batchSize = options.batchSize ?? 10_000;
   const concurrency = Math.max(1, options.concurrency ?? 2);
   const reference = options.reference ?? new Date();
-  const catalogue = await loadCatalogue(ownerSql, options.tenant);
-
-  const customersCreated = await ensureVolumeCustomers(ownerSql, catalogue, options.tenant, options.customers ?? 10_000);
-  const customerIds = (await ownerSql<{ id: string }[]>`
-    select id from customers where tenant_id = ${catalogue.tenantId} and disabled_at is null order by email`).map((r) => r.id);
-  if (customerIds.length === 0) throw new Error(`tenant ${options.tenant} has no customers`);
-
-  // Reserve the whole number range in one short transaction.
-  const [counter] = await ownerSql<{ value: string }[]>`
-    insert into tenant_counters (tenant_id, name, value) values (${catalogue.tenantId}, ${COUNTER_NAMES.orders}, ${1000 + total})
-    on conflict (tenant_id, name) do update set value = tenant_counters.value + ${total}
-    returning value`;
-  const firstNumber = Number(counter!.value) - total + 1;
+  const { catalogue, customersCreated, customerIds, firstNumber } = await reserveVolume(ownerSql, options.tenant, options.customers ?? 10_000, total);
 
   const rows: Record<string, number> = { orders: 0, order_lines: 0, shipments: 0, payments: 0, refunds: 0 };
   const batches: { start: number; count: number }[] = [];
@@ -329,17 +334,7 @@ export async function seedVolumeInDatabase(ownerSql: postgres.Sql, options: SetV
   const chunkSize = options.chunkSize ?? 50_000;
   const concurrency = Math.max(1, options.concurrency ?? 2);
   const reference = options.reference ?? new Date();
-  const catalogue = await loadCatalogue(ownerSql, options.tenant);
-  const customersCreated = await ensureVolumeCustomers(ownerSql, catalogue, options.tenant, options.customers ?? 10_000);
-  const customerIds = (await ownerSql<{ id: string }[]>`
-    select id from customers where tenant_id = ${catalogue.tenantId} and disabled_at is null order by email`).map((r) => r.id);
-  if (customerIds.length === 0) throw new Error(`tenant ${options.tenant} has no customers`);
-
-  const [counter] = await ownerSql<{ value: string }[]>`
-    insert into tenant_counters (tenant_id, name, value) values (${catalogue.tenantId}, ${COUNTER_NAMES.orders}, ${1000 + total})
-    on conflict (tenant_id, name) do update set value = tenant_counters.value + ${total}
-    returning value`;
-  const firstNumber = Number(counter!.value) - total + 1;
+  const { catalogue, customersCreated, customerIds, firstNumber } = await reserveVolume(ownerSql, options.tenant, options.customers ?? 10_000, total);
   const lookups = JSON.stringify({
     products: catalogue.products, customers: customerIds, warehouses: catalogue.warehouses, carriers: catalogue.carriers,
     causes: LATE_CODES.map((code) => ({ code, texts: LATE_CAUSES[code].map((t) => t.replace('{hub}', 'the regional')) })),
