@@ -60,20 +60,9 @@ export interface VerifiedToken {
  * The audience check (resource) is the caller's: it knows which endpoint it is.
  */
 export async function findActiveAccessToken(tx: Tx, tenantId: string, token: string): Promise<VerifiedToken | null> {
-  const rows = await tx<TokenRow[]>`
-    select t.id, t.client_id, t.subject_kind, t.subject_id, s.role::text as staff_role, t.resource, t.scope, t.expires_at,
-           coalesce(ts.phase, 1)::int as phase, coalesce(ts.rate_limits, '{}') as rate_limits
-    from oauth_access_tokens t
-    left join tenant_settings ts on ts.tenant_id = t.tenant_id
-    join oauth_clients c on c.tenant_id = t.tenant_id and c.client_id = t.client_id and c.disabled_at is null
-    left join oauth_token_families f on f.tenant_id = t.tenant_id and f.id = t.family_id
-    left join staff s on t.subject_kind = 'staff' and s.tenant_id = t.tenant_id and s.id = t.subject_id
-    left join customers cu on t.subject_kind = 'customer' and cu.tenant_id = t.tenant_id and cu.id = t.subject_id
-    where t.tenant_id = ${tenantId} and t.token_hash = ${hashSecret(token)}
-      and t.revoked_at is null and t.expires_at > now()
-      and f.revoked_at is null
-      and (t.subject_kind <> 'staff' or (s.id is not null and s.disabled_at is null))
-      and (t.subject_kind <> 'customer' or (cu.id is not null and cu.disabled_at is null))`;
+  // The conditions live in one place, app.active_access_token (migrations/026), which the MCP
+  // endpoints' one-statement check (app.enter_with_access_token) uses too.
+  const rows = await tx<TokenRow[]>`select * from app.active_access_token(${tenantId}, ${hashSecret(token)})`;
   return verifiedToken(tenantId, rows[0]);
 }
 
