@@ -6,6 +6,7 @@ import { INJECTION_CANARY, DEMO_PASSWORDS } from '../../src/seed/fixtures.js';
 import { first } from '../support/database.js';
 import { startTestService, type TestService } from '../support/service.js';
 import { refundableOrder, request, staffOf, type StaffMember } from '../actions/helpers.js';
+import { PageBrowser } from '../support/page-browser.js';
 
 let svc: TestService;
 let returns: StaffMember;
@@ -15,33 +16,6 @@ before(async () => {
   returns = await staffOf(svc.database, 'acme', 'returns@acme.example');
 });
 
-class Browser {
-  cookies = new Map<string, string>();
-  constructor(readonly base: string, readonly origin = base) {}
-  private store(res: Response) {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const [name, value] = pair!.split('=');
-      if (value) this.cookies.set(name!, value); else this.cookies.delete(name!);
-    }
-  }
-  private header() {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  async get(path: string): Promise<{ res: Response; body: string }> {
-    const res = await fetch(this.base + path, { redirect: 'manual', headers: { cookie: this.header() } });
-    this.store(res);
-    return { res, body: await res.text() };
-  }
-  async post(path: string, form: Record<string, string>): Promise<{ res: Response; body: string }> {
-    const res = await fetch(this.base + path, {
-      method: 'POST', redirect: 'manual', body: new URLSearchParams(form),
-      headers: { cookie: this.header(), origin: this.origin, 'content-type': 'application/x-www-form-urlencoded' },
-    });
-    this.store(res);
-    return { res, body: await res.text() };
-  }
-}
 
 function hidden(body: string, near?: string): string {
   const from = near ? body.indexOf(near) : 0;
@@ -51,8 +25,8 @@ function hidden(body: string, near?: string): string {
   return m[1]!;
 }
 
-async function signIn(email: string, slug = 'acme'): Promise<Browser> {
-  const b = new Browser(svc.internalUrl);
+async function signIn(email: string, slug = 'acme'): Promise<PageBrowser> {
+  const b = new PageBrowser(svc.internalUrl);
   const { body } = await b.get(`/console/t/${slug}/login`);
   const { res } = await b.post(`/console/t/${slug}/login`, { csrf: hidden(body), email, password: DEMO_PASSWORDS.staff });
   assert.equal(res.status, 303);
@@ -61,7 +35,7 @@ async function signIn(email: string, slug = 'acme'): Promise<Browser> {
 }
 
 test('console pages are not frameable, carry the CSP, work without a session only to sign in', async () => {
-  const b = new Browser(svc.internalUrl);
+  const b = new PageBrowser(svc.internalUrl);
   const { res, body } = await b.get('/console/t/acme/login');
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-security-policy') ?? '', /^default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'/);
@@ -76,7 +50,7 @@ test('console pages are not frameable, carry the CSP, work without a session onl
 });
 
 test('sign-in needs the form token and the right password; the session cookie is HttpOnly and SameSite=Strict', async () => {
-  const b = new Browser(svc.internalUrl);
+  const b = new PageBrowser(svc.internalUrl);
   await b.get('/console/t/acme/login');
   const noToken = await b.post('/console/t/acme/login', { csrf: 'x'.repeat(43), email: 'admin@acme.example', password: DEMO_PASSWORDS.staff });
   assert.equal(noToken.res.status, 403);
@@ -127,10 +101,10 @@ test('A6 a replayed approval form is refused, and the action ran once', async ()
   const stolen = await supply.post(`/console/t/acme/actions/${other.action_id}`, { ...form, csrf: hidden((await admin.get('/console/t/acme')).body, `id="action-${other.action_id}"`) });
   assert.equal(stolen.res.status, 403);
   // Without a session at all: refused, nothing changes.
-  const anonymous = new Browser(svc.internalUrl);
+  const anonymous = new PageBrowser(svc.internalUrl);
   assert.equal((await anonymous.post(`/console/t/acme/actions/${other.action_id}`, form)).res.status, 401);
   // From a foreign origin: refused before anything else.
-  const foreign = new Browser(svc.internalUrl, 'https://evil.example');
+  const foreign = new PageBrowser(svc.internalUrl, 'https://evil.example');
   foreign.cookies = admin.cookies;
   assert.equal((await foreign.post(`/console/t/acme/actions/${other.action_id}`, form)).res.status, 403);
   const still = first(await svc.database.owner<{ status: string }[]>`select status::text as status from pending_actions where id = ${other.action_id}`);

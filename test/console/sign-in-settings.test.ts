@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { DEMO_PASSWORDS } from '../../src/seed/fixtures.js';
 import { startTestService, type TestService } from '../support/service.js';
+import { PageBrowser } from '../support/page-browser.js';
 
 let svc: TestService;
 const SECRET = 'console-upstream-secret-7d2e9';
@@ -13,31 +14,6 @@ before(async () => {
   svc = await startTestService();
 });
 
-class Browser {
-  cookies = new Map<string, string>();
-  constructor(readonly base: string, readonly origin = base) {}
-  private store(res: Response) {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const i = pair!.indexOf('=');
-      const name = pair!.slice(0, i);
-      const value = pair!.slice(i + 1);
-      if (value) this.cookies.set(name, value); else this.cookies.delete(name);
-    }
-  }
-  private header() { return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '); }
-  async get(path: string) {
-    const res = await fetch(this.base + path, { redirect: 'manual', headers: { cookie: this.header() } });
-    this.store(res);
-    return { res, body: await res.text() };
-  }
-  async post(path: string, form: Record<string, string>, origin = this.origin) {
-    const res = await fetch(this.base + path, { method: 'POST', redirect: 'manual', body: new URLSearchParams(form),
-      headers: { cookie: this.header(), origin, 'content-type': 'application/x-www-form-urlencoded' } });
-    this.store(res);
-    return { res, body: await res.text() };
-  }
-}
 
 function csrfIn(body: string, section: string): string {
   const from = body.indexOf(`<section id="${section}">`);
@@ -45,8 +21,8 @@ function csrfIn(body: string, section: string): string {
   return /name="csrf" value="([^"]+)"/.exec(body.slice(from))![1]!;
 }
 
-async function signIn(email: string): Promise<Browser> {
-  const b = new Browser(svc.internalUrl);
+async function signIn(email: string): Promise<PageBrowser> {
+  const b = new PageBrowser(svc.internalUrl);
   const { body } = await b.get('/console/t/acme/login');
   const csrf = /name="csrf" value="([^"]+)"/.exec(body)![1]!;
   const { res } = await b.post('/console/t/acme/login', { csrf, email, password: DEMO_PASSWORDS.staff });

@@ -18,6 +18,7 @@ import { CancelTaskResultV2Schema, CreateTaskResultV2Schema, GetTaskResultV2Sche
 import { STAFF_ROLE_SCOPES } from '../../src/authz/scopes.js';
 import { auditRows, customerToken, customerUrl, internalUrl, staffToken } from './helpers.js';
 import { portOf, rawModern, runTaskMethod, runTool, staffCaller, type Caller, type Interaction } from './interaction-harness.js';
+import { PageBrowser } from '../support/page-browser.js';
 
 let s: TestService;
 let second: RunningService;
@@ -43,39 +44,13 @@ const getTask = (c: Caller, taskId: unknown) => runTaskMethod(s.database.app, c,
 const purchaseOrders = async (actionId: string) =>
   Number((await s.database.owner<{ n: string }[]>`select count(*) as n from purchase_orders where action_id = ${actionId}`)[0]!.n);
 
-class Browser {
-  cookies = new Map<string, string>();
-  constructor(readonly base: string) {}
-  private store(res: Response) {
-    for (const c of res.headers.getSetCookie()) {
-      const [name, value] = c.split(';')[0]!.split('=');
-      if (value) this.cookies.set(name!, value); else this.cookies.delete(name!);
-    }
-  }
-  private cookie() {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-  async get(path: string) {
-    const res = await fetch(this.base + path, { redirect: 'manual', headers: { cookie: this.cookie() } });
-    this.store(res);
-    return { res, body: await res.text() };
-  }
-  async post(path: string, form: Record<string, string>) {
-    const res = await fetch(this.base + path, {
-      method: 'POST', redirect: 'manual', body: new URLSearchParams(form),
-      headers: { cookie: this.cookie(), origin: this.base, 'content-type': 'application/x-www-form-urlencoded' },
-    });
-    this.store(res);
-    return { res, body: await res.text() };
-  }
-}
 function csrfNear(body: string, near?: string): string {
   const from = near ? body.indexOf(near) : 0;
   assert.ok(from >= 0, `${near} not on the page`);
   return /name="csrf" value="([^"]+)"/.exec(body.slice(from))![1]!;
 }
-async function consoleAs(email: string): Promise<Browser> {
-  const b = new Browser(s.internalUrl);
+async function consoleAs(email: string): Promise<PageBrowser> {
+  const b = new PageBrowser(s.internalUrl);
   const { body } = await b.get('/console/t/acme/login');
   const { res } = await b.post('/console/t/acme/login', { csrf: csrfNear(body), email, password: DEMO_PASSWORDS.staff });
   assert.equal(res.status, 303);
