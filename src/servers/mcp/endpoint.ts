@@ -8,7 +8,7 @@
 //   checkHostAndOrigin → resolveTenant → allowOnlyPost → refuseQueryToken → requireBearer →
 //   checkMediaTypes → readMessage → checkProtocolVersion → classifyEra → answer
 // and `answer` is one database transaction, itself named steps:
-//   verifyToken → checkPhase → checkScope → spendBudgets → switchContext → run → audit → COMMIT
+//   verifyToken (entering the caller's context) → checkPhase → checkScope → spendBudgets → run → audit → COMMIT
 // (the cheap refusals — endpoint not enabled for the tenant's phase, scope missing, unknown tool —
 // come before any budget is spent).
 import { performance } from 'node:perf_hooks';
@@ -301,13 +301,17 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
   };
 
   // ---- answer: one RLS transaction, its steps in order ------------------------------------------
-  //   verifyToken → checkPhase → checkScope → spendBudgets → switchContext → run → audit (→ COMMIT)
+  //   verifyToken (entering the caller's context) → checkPhase → checkScope → spendBudgets → run → audit (→ COMMIT)
   // Each step returns a Refusal to stop (the transaction still commits what it recorded), or nothing.
 
   /**
    * One statement, leaving with BEGIN (migrations/023): the tenant's 'auth' context, the token
-   * lookup and, for a token meant for this endpoint, the subject's RLS context (a read's commit
-   * without the WAL flush: see switchContext).
+   * lookup and, for a token meant for this endpoint, the subject's RLS context — so the method's
+   * first query needs no context switch of its own. For a read, that statement also turns off
+   * synchronous commit: a read changes nothing but the audit log, and its commit need not wait for
+   * the WAL flush (the connection would idle through an fsync per call). A database crash can lose
+   * the newest read entries, never a write's: writes keep synchronous commit. The entry is sealed
+   * into the chain after commit (migrations/021, 025); a lost unsealed read entry leaves no gap in it.
    */
   const verifyToken = async (tx: Tx, c: CallState): Promise<Refusal | undefined> => {
     const verified = await verifyAndEnter(tx, c.token, {
@@ -383,16 +387,6 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
     };
   };
 
-  /**
-   * The caller's RLS context was entered by verifyToken's own statement, so the method's first
-   * query leaves at once: nothing to send here. For a read, that statement also turned off
-   * synchronous commit: a read changes nothing but the audit log, and its commit need not wait for
-   * the WAL flush (the connection would idle through an fsync per call). A database crash can lose
-   * the newest read entries, never a write's: writes keep synchronous commit. The entry is sealed
-   * into the chain after commit (migrations/021); a lost unsealed read entry leaves no gap in it.
-   */
-  const switchContext = (_tx: Tx, _c: CallState): Promise<unknown> => Promise.resolve();
-
   /** The method itself, through the dispatcher (src/servers/mcp/dispatch.ts). */
   const run = async (tx: Tx, c: CallState): Promise<Outcome> => {
     const m = c.classified;
@@ -406,13 +400,11 @@ export function mcpEndpoint({ services, set, kind }: EndpointOptions): Router {
       if (c.record.failure) throw c.record.failure;
       return { status: answer.status, body: answer.body };
     }
-    const switched = switchContext(tx, c);
     scope.call = {
       tx, tenantId: c.tenant.id, actor: a, subject: `${a.kind}:${t.subjectId}`, token: t, requestId: c.requestId, protocol: c.protocol,
       requestStateKey: c.protocol.era === 'modern' ? await stateKey : undefined,
     };
     const answer = await dispatch(scope, request);
-    await switched;
     if (c.record.failure) throw c.record.failure;
     if (!c.record.tool) return { status: answer.status, body: answer.body };
     // The audit entry and COMMIT leave together, one round trip. Should the insert fail, PostgreSQL turns
